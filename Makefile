@@ -1,0 +1,137 @@
+# alamesh — build, test, install.   make deps && make && make check
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+LDFLAGS ?=
+
+PKGS        := libsodium libb2 libmnl inih libgit2
+PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+TEST_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
+TEST_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
+ifeq ($(SANITIZE),1)
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+ifeq ($(FUZZ),1)
+SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -DALAMESH_FUZZING
+endif
+ALL_CFLAGS  = -std=c17 -D_GNU_SOURCE -pthread -I. $(WARN) $(PKG_CFLAGS) $(CFLAGS) $(SAN) -MMD -MP
+ALL_LDFLAGS = -pthread $(LDFLAGS) $(SAN)
+
+LIB_SRC  := $(wildcard wgproto/*.c routing/*.c peers-repo-sync/*.c) \
+            $(filter-out daemon/alameshd.c,$(wildcard daemon/*.c))
+CLI_SRC  := $(wildcard daemon/cli/*.c)
+TEST_SRC := $(wildcard tests/unit/test_*.c)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+MANPAGES := $(wildcard man/*.[0-9])
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZERS  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+LIBALAMESH := $(BUILD)/libalamesh.a
+
+.PHONY: all deps check check-unit check-integration check-lint unit fuzzers fuzz \
+        install uninstall bench demo clean format
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/alameshd $(BUILD)/alamesh
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBALAMESH): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/alameshd: $(BUILD)/obj/daemon/alameshd.o $(LIBALAMESH)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/alamesh: $(CLI_OBJ) $(LIBALAMESH)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBALAMESH)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -o $@ $< $(LIBALAMESH) $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS)
+
+unit: $(TESTS)
+
+# libFuzzer targets: clang, the library built with the fuzzer instrumentation.
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIBALAMESH)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBALAMESH) $(ALL_LDFLAGS) -fsanitize=fuzzer $(PKG_LIBS)
+
+fuzzers: $(FUZZERS)
+
+FUZZ_SECONDS ?= 60
+fuzz:
+	$(MAKE) BUILD=build/fuzz CC=clang FUZZ=1 fuzzers
+	@for f in $(FUZZ_SRC:tests/fuzz/%.c=%); do \
+		mkdir -p build/fuzz/corpus/$$f; \
+		echo "== $$f ($(FUZZ_SECONDS)s)"; \
+		build/fuzz/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus/$$f tests/fuzz/corpus/$$f || exit 1; \
+	done
+
+# Installs every Debian package the build, the tests and the benchmarks use.
+DEB_PKGS := build-essential pkg-config clang libclang-rt-14-dev clang-format mandoc \
+            libsodium-dev libb2-dev libgit2-dev libmnl-dev libinih-dev libcmocka-dev \
+            wireguard-go wireguard-tools yggdrasil iperf3 iputils-ping iproute2 git \
+            procps psmisc kmod
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	else echo "all dependencies present"; fi
+
+# The test suites: unit tests under ASan+UBSan, netns integration tests
+# against real daemons, and lint (man pages, formatting, fuzz smoke runs).
+# The last line sums them all.
+check:
+	@rm -rf $(BUILD)/results && mkdir -p $(BUILD)/results
+	@$(MAKE) --no-print-directory check-unit check-lint check-integration || true
+	@tests/lib/summary.sh $(BUILD)/results
+
+check-unit:
+	$(MAKE) --no-print-directory BUILD=build/san SANITIZE=1 unit all
+	@tests/lib/run-unit.sh $(BUILD)/results build/san/tests
+
+check-lint: all
+	$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang FUZZ=1 fuzzers
+	@tests/lib/run-lint.sh $(BUILD)/results
+
+check-integration: all
+	@tests/lib/run-integration.sh $(BUILD)/results
+
+bench: all
+	tests/bench/bench.sh
+
+demo: all
+	tests/demo/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/alameshd $(DESTDIR)$(PREFIX)/sbin/alameshd
+	install -m 0755 $(BUILD)/alamesh $(DESTDIR)$(PREFIX)/bin/alamesh
+	@for m in $(MANPAGES); do s=$${m##*.}; \
+		install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
+		install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/alameshd $(DESTDIR)$(PREFIX)/bin/alamesh
+	@for m in $(MANPAGES); do s=$${m##*.}; \
+		rm -f $(DESTDIR)$(PREFIX)/share/man/man$$s/$$(basename $$m); done
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

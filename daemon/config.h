@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: ISC */
+/* The alamesh.conf(5) file: [Interface] and repeatable [Peer], read with inih. */
+#ifndef ALAMESH_CONFIG_H
+#define ALAMESH_CONFIG_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "wgproto/constants.h"
+
+#define CONFIG_MAX_PEERS 4096
+
+struct config_peer {
+	uint8_t public_key[WG_KEY_LEN];
+	uint8_t preshared_key[WG_KEY_LEN];
+	bool has_preshared_key;
+	struct sockaddr_storage endpoint; /* ss_family AF_UNSPEC when absent */
+	socklen_t endpoint_len;
+	uint16_t persistent_keepalive; /* seconds, 0 = off */
+	int line;                      /* where its [Peer] section starts */
+};
+
+struct config {
+	char path[4096];
+	char ifname[16];               /* IFNAMSIZ */
+	uint8_t private_key[WG_KEY_LEN]; /* wiped by config_free */
+	bool has_private_key;
+	uint16_t listen_port;            /* 0 = pick one */
+	uint32_t mtu;
+	struct config_peer *peers;
+	size_t npeers;
+};
+
+/*
+ * Reads path into cfg. Every problem is printed to errs as
+ * "FILE:LINE: message" (one per line). With strict, unknown keys and
+ * sections are errors; otherwise they are warnings. Returns the number of
+ * errors (0 = usable); cfg must be config_free()d either way.
+ */
+int config_load(struct config *cfg, const char *path, bool strict, FILE *errs);
+/* Wipes the private key and frees the peers. */
+void config_free(struct config *cfg);
+
+/*
+ * Parses "host:port", "[v6]:port" or "v4:port" (numeric hosts, or a name
+ * resolved with getaddrinfo). Returns false with a reason in *why.
+ */
+bool config_parse_endpoint(const char *s, struct sockaddr_storage *ss, socklen_t *len,
+			   const char **why);
+
+#endif

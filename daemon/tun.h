@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: ISC */
+/* The TUN device: opened non-blocking, no packet information header. */
+#ifndef ALAMESH_TUN_H
+#define ALAMESH_TUN_H
+
+#include <stddef.h>
+
+/*
+ * Creates (or attaches to) TUN ifname with IFF_TUN | IFF_NO_PI, and
+ * IFF_MULTI_QUEUE when queues > 1, filling fds[0..queues-1] with
+ * non-blocking descriptors. Returns 0 or -errno.
+ */
+int tun_open(const char *ifname, int *fds, int queues);
+
+#endif

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Lint suite: man pages (mandoc -Tlint), formatting (clang-format), and a
+# short smoke run of every libFuzzer target over its seed corpus.
+set -u
+results=${1:?results dir}/lint.txt
+: >>"$results"
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+for m in man/*.[0-9]; do
+	[ -f "$m" ] || continue
+	if out=$(mandoc -Tlint -Wwarning "$m" 2>&1) && [ -z "$out" ]; then
+		echo "PASS mandoc:$m"
+	else
+		echo "FAIL mandoc:$m"; echo "$out" >&2
+	fi
+done >>"$results"
+for f in $(git ls-files '*.c' '*.h'); do
+	[ -f "$f" ] || continue
+	if clang-format --dry-run --Werror "$f" >/dev/null 2>&1; then
+		echo "PASS clang-format:$f"
+	else
+		echo "FAIL clang-format:$f"; echo "clang-format: $f is not formatted (make format)" >&2
+	fi
+done >>"$results"
+for f in build/fuzz/fuzz/fuzz_*; do
+	[ -x "$f" ] || continue
+	name=$(basename "$f")
+	corpus=tests/fuzz/corpus/$name
+	work=$(mktemp -d)
+	if timeout 120 "$f" -max_total_time=8 -runs=200000 -print_final_stats=0 \
+		"$work" $( [ -d "$corpus" ] && echo "$corpus") >"$work.log" 2>&1; then
+		echo "PASS fuzz:$name"
+	else
+		echo "FAIL fuzz:$name"; tail -n 30 "$work.log" >&2
+	fi
+	rm -rf "$work" "$work.log"
+done >>"$results"
+echo "lint: $(grep -c '^PASS' "$results") passed, $(grep -c '^FAIL' "$results") failed"
