@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: ISC
+/*
+ * alameshd: reads its configuration, brings the interface up, starts the
+ * data threads and runs the control loop (epoll over signals, a timer tick
+ * and the data threads' wake-ups) until SIGTERM or SIGINT.
+ */
+#include <errno.h>
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "daemon/config.h"
+#include "daemon/device.h"
+#include "daemon/log.h"
+#include "daemon/udp.h"
+#include "wgproto/crypto.h"
+
+#define TICK_NS (100 * NSEC_PER_MSEC)
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: alameshd [-v] -c FILE\n"
+		   "  -c FILE   configuration file (alamesh.conf(5))\n"
+		   "  -v        log debug messages\n"
+		   "  -h        this help\n");
+}
+
+static int add_peers(struct device *dev, const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->npeers; i++) {
+		const struct config_peer *cp = &cfg->peers[i];
+		struct sockaddr_in6 ep = {0};
+
+		if (cp->endpoint.ss_family != AF_UNSPEC)
+			udp_to_v6(&cp->endpoint, &ep);
+		if (!device_add_peer(dev, cp->public_key,
+				     cp->has_preshared_key ? cp->preshared_key : NULL,
+				     ep.sin6_family ? &ep : NULL, cp->persistent_keepalive)) {
+			log_error("%s:%d: cannot add peer", cfg->path, cp->line);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int setup_fds(int ep, sigset_t *mask, int *sfd, int *tfd, int wake_fd)
+{
+	struct itimerspec tick = {.it_interval = {.tv_nsec = TICK_NS}, .it_value = {.tv_nsec = TICK_NS}};
+
+	sigemptyset(mask);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGHUP);
+	if (pthread_sigmask(SIG_BLOCK, mask, NULL))
+		return -1;
+	*sfd = signalfd(-1, mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	*tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (*sfd < 0 || *tfd < 0 || timerfd_settime(*tfd, 0, &tick, NULL) < 0)
+		return -1;
+	int fds[3] = {*sfd, *tfd, wake_fd};
+	for (int i = 0; i < 3; i++) {
+		struct epoll_event ev = {.events = EPOLLIN, .data.fd = fds[i]};
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void drain(int fd)
+{
+	uint64_t v;
+
+	while (read(fd, &v, sizeof(v)) > 0)
+		;
+}
+
+static void tick(struct device *dev)
+{
+	uint64_t now = now_mono();
+
+	for (size_t i = 0; i < dev->npeers; i++)
+		peer_tick(dev->peers[i], now);
+}
+
+/* Peers with a persistent keepalive are dialled at once, as wg(8) does. */
+static void initial_contact(struct device *dev)
+{
+	for (size_t i = 0; i < dev->npeers; i++) {
+		struct peer *p = dev->peers[i];
+		if (p->timers.persistent_keepalive_interval && p->endpoint.sin6_family)
+			handshake_send_initiation(p, false);
+	}
+}
+
+static int run(struct device *dev)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC), sfd = -1, tfd = -1, rc = 0;
+	sigset_t mask;
+
+	if (ep < 0 || setup_fds(ep, &mask, &sfd, &tfd, dev->wake_fd) < 0) {
+		log_error("cannot set up the event loop: %s", strerror(errno));
+		rc = 1;
+		goto out;
+	}
+	initial_contact(dev);
+	for (bool running = true; running;) {
+		struct epoll_event evs[8];
+		int n = epoll_wait(ep, evs, 8, -1);
+		if (n < 0 && errno != EINTR) {
+			log_error("epoll_wait: %s", strerror(errno));
+			rc = 1;
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			if (fd == sfd) {
+				struct signalfd_siginfo si;
+				while (read(sfd, &si, sizeof(si)) == sizeof(si))
+					if (si.ssi_signo != SIGHUP)
+						running = false;
+			} else if (fd == tfd) {
+				drain(tfd);
+				tick(dev);
+			} else if (fd == dev->wake_fd) {
+				drain(dev->wake_fd);
+				handshake_process_queue(dev);
+				tick(dev);
+			}
+		}
+	}
+out:
+	if (sfd >= 0)
+		close(sfd);
+	if (tfd >= 0)
+		close(tfd);
+	if (ep >= 0)
+		close(ep);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = NULL;
+	bool verbose = false;
+	struct config cfg = {0};
+	struct device dev;
+	int opt, rc;
+
+	while ((opt = getopt(argc, argv, "c:vh")) != -1) {
+		switch (opt) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (!path || optind != argc) {
+		usage(stderr);
+		return 1;
+	}
+	log_init(verbose);
+	if (!wg_crypto_init()) {
+		log_error("cannot initialise libsodium");
+		return 1;
+	}
+	if (config_load(&cfg, path, false, stderr) > 0) {
+		config_free(&cfg);
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	rc = device_up(&dev, cfg.ifname, cfg.mtu, cfg.listen_port, cfg.private_key);
+	if (rc == 0)
+		rc = add_peers(&dev, &cfg);
+	if (rc == 0 && (rc = device_start(&dev)) != 0)
+		log_error("cannot start the data threads: %s", strerror(-rc));
+	if (rc == 0) {
+		char addr[INET6_ADDRSTRLEN];
+		inet_ntop(AF_INET6, &dev.addr, addr, sizeof(addr));
+		log_info("interface %s up: address %s, UDP port %u, %zu peers", dev.ifname, addr,
+			 dev.listen_port, dev.npeers);
+		rc = run(&dev);
+		log_info("shutting down");
+	}
+	config_free(&cfg);
+	device_down(&dev);
+	return rc ? 1 : 0;
+}

@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: ISC
+/* Bringing the interface up and down, and the peer list of the control thread. */
+#include <errno.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "daemon/device.h"
+#include "daemon/log.h"
+#include "daemon/netlink.h"
+#include "daemon/tun.h"
+#include "daemon/udp.h"
+#include "routing/address.h"
+#include "wgproto/crypto.h"
+
+uint64_t now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t now_wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Timer jitter needs no cryptographic strength, and the data threads ask for
+ * it per batch: a per-thread xorshift seeded once from libsodium avoids a
+ * getrandom() call each time.
+ */
+uint64_t random_jitter(void)
+{
+	static _Thread_local uint64_t state;
+
+	while (!state)
+		randombytes_buf(&state, sizeof(state));
+	state ^= state << 13;
+	state ^= state >> 7;
+	state ^= state << 17;
+	return state % WG_REKEY_TIMEOUT_JITTER;
+}
+
+void device_wake(struct device *dev)
+{
+	uint64_t one = 1;
+
+	if (write(dev->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_debug("wake: %s", strerror(errno));
+}
+
+static int setup_interface(struct device *dev)
+{
+	int r;
+
+	dev->ifindex = if_nametoindex(dev->ifname);
+	if (!dev->ifindex)
+		return -errno;
+	if ((r = nl_link_set_mtu(dev->ifindex, dev->mtu)) < 0)
+		return r;
+	if ((r = nl_link_set_up(dev->ifindex, 1)) < 0)
+		return r;
+	if ((r = nl_addr_add6(dev->ifindex, &dev->addr, 128)) < 0)
+		return r;
+	struct in6_addr mesh = {.s6_addr = {ALAMESH_ADDR_PREFIX & 0xfe}};
+	return nl_route_add6(dev->ifindex, &mesh, 7);
+}
+
+static bool stage_pool_init(struct device *dev)
+{
+	dev->stage_pool = calloc(STAGE_POOL_SIZE, sizeof(*dev->stage_pool));
+	if (!dev->stage_pool)
+		return false;
+	for (size_t i = 0; i < STAGE_POOL_SIZE; i++) {
+		dev->stage_pool[i].next = dev->stage_free;
+		dev->stage_free = &dev->stage_pool[i];
+	}
+	return pthread_mutex_init(&dev->stage_lock, NULL) == 0;
+}
+
+int device_up(struct device *dev, const char *ifname, uint32_t mtu, uint16_t port,
+	      const uint8_t private_key[WG_KEY_LEN])
+{
+	int r;
+
+	*dev = (struct device){.tun_fd = -1, .udp_fd = -1, .wake_fd = -1, .stop_fd = -1};
+	snprintf(dev->ifname, sizeof(dev->ifname), "%s", ifname);
+	dev->mtu = mtu;
+	if (!wg_identity_set(&dev->identity, private_key))
+		return -EINVAL;
+	alamesh_addr(&dev->addr, dev->identity.public_key);
+	wg_cookie_checker_init(&dev->cookie_checker, dev->identity.public_key);
+	qsbr_init(&dev->qsbr, 2);
+	if (!wg_index_init(&dev->index) || !route_table_init(&dev->routes) || !stage_pool_init(dev))
+		return -ENOMEM;
+
+	if ((r = tun_open(ifname, &dev->tun_fd, 1)) < 0) {
+		log_error("cannot create TUN %s: %s", ifname, strerror(-r));
+		return r;
+	}
+	if ((r = setup_interface(dev)) < 0) {
+		log_error("cannot configure %s: %s", ifname, strerror(-r));
+		return r;
+	}
+	dev->listen_port = port;
+	if ((r = udp_open(&dev->listen_port)) < 0) {
+		log_error("cannot listen on UDP port %u: %s", port, strerror(-r));
+		return r;
+	}
+	dev->udp_fd = r;
+	dev->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	dev->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (dev->wake_fd < 0 || dev->stop_fd < 0)
+		return -errno;
+	return 0;
+}
+
+int device_start(struct device *dev)
+{
+	int r = pthread_create(&dev->tx_thread, NULL, tx_thread_main, dev);
+
+	if (r)
+		return -r;
+	r = pthread_create(&dev->rx_thread, NULL, rx_thread_main, dev);
+	if (r) {
+		uint64_t one = 1;
+		if (write(dev->stop_fd, &one, sizeof(one)) < 0)
+			log_error("stop: %s", strerror(errno));
+		pthread_join(dev->tx_thread, NULL);
+		return -r;
+	}
+	dev->threads_running = true;
+	return 0;
+}
+
+static void free_peer(struct peer *p)
+{
+	peer_clear_keys(p);
+	stage_drop_all(p->dev, p);
+	sodium_memzero(&p->handshake, sizeof(p->handshake));
+	sodium_memzero(&p->cookie, sizeof(p->cookie));
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
+
+void device_down(struct device *dev)
+{
+	if (dev->threads_running) {
+		uint64_t one = 1;
+		if (write(dev->stop_fd, &one, sizeof(one)) < 0)
+			log_error("stop: %s", strerror(errno));
+		pthread_join(dev->tx_thread, NULL);
+		pthread_join(dev->rx_thread, NULL);
+		dev->threads_running = false;
+	}
+	while (dev->npeers)
+		device_remove_peer(dev, dev->peers[dev->npeers - 1]);
+	free(dev->peers);
+	dev->peers = NULL;
+	/* Closing the TUN removes the (non-persistent) interface. */
+	if (dev->tun_fd >= 0)
+		close(dev->tun_fd);
+	if (dev->udp_fd >= 0)
+		close(dev->udp_fd);
+	if (dev->wake_fd >= 0)
+		close(dev->wake_fd);
+	if (dev->stop_fd >= 0)
+		close(dev->stop_fd);
+	dev->tun_fd = dev->udp_fd = dev->wake_fd = dev->stop_fd = -1;
+	if (dev->stage_pool) {
+		sodium_memzero(dev->stage_pool, STAGE_POOL_SIZE * sizeof(*dev->stage_pool));
+		free(dev->stage_pool);
+		pthread_mutex_destroy(&dev->stage_lock);
+		dev->stage_pool = NULL;
+	}
+	route_table_destroy(&dev->routes);
+	wg_index_destroy(&dev->index);
+	wg_identity_clear(&dev->identity);
+	sodium_memzero(&dev->cookie_checker, sizeof(dev->cookie_checker));
+}
+
+struct peer *device_find_peer(struct device *dev, const uint8_t public_key[WG_KEY_LEN])
+{
+	for (size_t i = 0; i < dev->npeers; i++)
+		if (sodium_memcmp(dev->peers[i]->handshake.remote_static, public_key, WG_KEY_LEN) == 0)
+			return dev->peers[i];
+	return NULL;
+}
+
+struct peer *device_add_peer(struct device *dev, const uint8_t public_key[WG_KEY_LEN],
+			     const uint8_t *psk, const struct sockaddr_in6 *endpoint,
+			     uint16_t persistent_keepalive)
+{
+	struct peer *p;
+
+	if (dev->npeers == dev->peers_cap) {
+		size_t cap = dev->peers_cap ? dev->peers_cap * 2 : 16;
+		struct peer **n = realloc(dev->peers, cap * sizeof(*n));
+		if (!n)
+			return NULL;
+		dev->peers = n;
+		dev->peers_cap = cap;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	if (pthread_mutex_init(&p->lock, NULL)) {
+		free(p);
+		return NULL;
+	}
+	p->dev = dev;
+	alamesh_addr(&p->addr, public_key);
+	wg_handshake_init(&p->handshake, &dev->identity, public_key, psk);
+	p->handshake.peer = p;
+	wg_cookie_init(&p->cookie, public_key);
+	wg_timers_init(&p->timers, persistent_keepalive);
+	if (endpoint)
+		p->endpoint = *endpoint;
+	if (!route_table_add(&dev->routes, &p->addr, p)) {
+		pthread_mutex_destroy(&p->lock);
+		free(p);
+		return NULL;
+	}
+	dev->peers[dev->npeers++] = p;
+	return p;
+}
+
+void device_remove_peer(struct device *dev, struct peer *p)
+{
+	size_t i;
+
+	for (i = 0; i < dev->npeers && dev->peers[i] != p; i++)
+		;
+	if (i == dev->npeers)
+		return;
+	dev->peers[i] = dev->peers[--dev->npeers];
+	route_table_remove(&dev->routes, &p->addr);
+	/* Unlink the keys from the index, then wait out the data threads' batches. */
+	peer_clear_keys(p);
+	if (dev->threads_running)
+		qsbr_synchronize(&dev->qsbr);
+	free_peer(p);
+}

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The running interface: identity, peers, the TUN and UDP descriptors and
+ * the three threads that share them. The control thread (the epoll loop in
+ * alameshd.c) owns handshakes, timers and configuration; the transmit thread
+ * moves TUN -> UDP, the receive thread UDP -> TUN, each in batches and each
+ * doing its own crypto, so neither waits on the other or on the control loop.
+ */
+#ifndef ALAMESH_DEVICE_H
+#define ALAMESH_DEVICE_H
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "routing/table.h"
+#include "wgproto/cookie.h"
+#include "wgproto/index.h"
+#include "wgproto/keypair.h"
+#include "wgproto/noise.h"
+#include "wgproto/timers.h"
+#include "daemon/qsbr.h"
+
+#define PEER_STAGED_MAX     128 /* packets held per peer while a handshake runs */
+#define STAGE_POOL_SIZE     1024
+#define HS_QUEUE_SIZE       256 /* handshake messages waiting for the control thread */
+#define HS_UNDER_LOAD       (HS_QUEUE_SIZE / 8) /* queue depth that demands cookies */
+#define PACKET_BUF_SIZE     (sizeof(struct wg_msg_data) + ALAMESH_MAX_MTU + WG_PADDING_MULTIPLE + WG_AEAD_TAG_LEN)
+
+struct stage_buf {
+	struct stage_buf *next;
+	uint32_t len;
+	uint8_t data[ALAMESH_MAX_MTU];
+};
+
+struct peer {
+	pthread_mutex_t lock; /* keypairs, timers, endpoint, staged */
+	struct device *dev;
+	struct in6_addr addr; /* derived from the public key */
+	struct wg_handshake handshake;  /* control thread only */
+	struct wg_cookie cookie;        /* control thread only */
+	struct wg_keypairs keypairs;
+	struct wg_timers timers;
+	struct sockaddr_in6 endpoint; /* sin6_family 0 = unknown */
+	struct stage_buf *staged_head, *staged_tail;
+	uint32_t nstaged;
+	atomic_bool handshake_wanted; /* set by data threads, served by control */
+	_Atomic uint64_t rx_bytes, tx_bytes;
+	_Atomic uint64_t last_handshake_ns; /* wall clock of the last completed handshake */
+	uint64_t next_deadline; /* cached wg_timers_next_deadline */
+	bool hs_registered;     /* handshake.local_index is in the index table */
+};
+
+struct hs_item {
+	struct sockaddr_in6 src;
+	uint32_t len;
+	uint8_t data[sizeof(struct wg_msg_initiation)];
+};
+
+struct device {
+	char ifname[16];
+	unsigned int ifindex;
+	uint32_t mtu;
+	uint16_t listen_port;
+	struct in6_addr addr;
+	int tun_fd;
+	int udp_fd;
+	int wake_fd; /* eventfd: data threads -> control thread */
+	int stop_fd; /* eventfd: control thread -> data threads */
+
+	struct wg_identity identity;
+	struct wg_cookie_checker cookie_checker;
+	struct wg_index_table index;
+	struct route_table routes;
+	struct qsbr qsbr;
+
+	struct peer **peers; /* control thread only */
+	size_t npeers, peers_cap;
+
+	/* Handshake messages from the receive thread (single producer/consumer ring). */
+	struct hs_item hs_queue[HS_QUEUE_SIZE];
+	_Atomic uint32_t hs_head, hs_tail;
+
+	/* Packets staged until a session exists (pool, under stage_lock). */
+	pthread_mutex_t stage_lock;
+	struct stage_buf *stage_pool, *stage_free;
+
+	/* ICMPv6 errors are rate limited (token bucket, tx thread only). */
+	uint64_t icmp_tokens_ns;
+
+	pthread_t tx_thread, rx_thread;
+	bool threads_running;
+};
+
+int device_up(struct device *dev, const char *ifname, uint32_t mtu, uint16_t port,
+	      const uint8_t private_key[WG_KEY_LEN]);
+int device_start(struct device *dev);
+void device_down(struct device *dev);
+struct peer *device_add_peer(struct device *dev, const uint8_t public_key[WG_KEY_LEN],
+			     const uint8_t *psk, const struct sockaddr_in6 *endpoint,
+			     uint16_t persistent_keepalive);
+void device_remove_peer(struct device *dev, struct peer *p);
+struct peer *device_find_peer(struct device *dev, const uint8_t public_key[WG_KEY_LEN]);
+void device_wake(struct device *dev);
+
+/* Monotonic and wall clocks in nanoseconds: the only clock reads of the daemon. */
+uint64_t now_mono(void);
+uint64_t now_wall(void);
+uint64_t random_jitter(void);
+
+/* send.c */
+void *tx_thread_main(void *arg);
+void send_keepalive(struct peer *p, uint64_t now);
+void send_staged(struct peer *p, uint64_t now);
+int send_datagram(struct device *dev, const struct sockaddr_in6 *dst, const void *buf, size_t len);
+bool stage_packet(struct device *dev, struct peer *p, const uint8_t *pkt, uint32_t len);
+void stage_drop_all(struct device *dev, struct peer *p);
+
+/* receive.c */
+void *rx_thread_main(void *arg);
+
+/* handshake.c (control thread) */
+void handshake_process_queue(struct device *dev);
+void handshake_send_initiation(struct peer *p, bool is_retry);
+void peer_tick(struct peer *p, uint64_t now);
+void peer_clear_keys(struct peer *p);
+
+/* icmp6.c */
+size_t icmp6_unreachable(uint8_t *out, size_t cap, const uint8_t *pkt, size_t len,
+			 const struct in6_addr *from, uint8_t code);
+
+#endif

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: ISC
+/*
+ * The receive thread: UDP -> decrypt -> replay check -> TUN, a batch at a
+ * time with recvmmsg(). Transport messages are decrypted in place here;
+ * handshake messages are copied to the control thread's queue, where mac1 is
+ * checked before any Diffie-Hellman.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "daemon/device.h"
+#include "daemon/log.h"
+#include "daemon/packet.h"
+#include "daemon/udp.h"
+#include "wgproto/crypto.h"
+#include "wgproto/messages.h"
+
+#define RX_TID 1
+
+struct rx_batch {
+	uint8_t (*buf)[PACKET_BUF_SIZE];
+	struct mmsghdr msg[ALAMESH_BATCH];
+	struct iovec iov[ALAMESH_BATCH];
+	struct sockaddr_in6 src[ALAMESH_BATCH];
+};
+
+/* What one run of packets from the same peer did, applied under its lock once. */
+struct rx_run {
+	struct peer *peer;
+	struct wg_keypair *kp; /* the keypair of the last packet, referenced */
+	struct sockaddr_in6 src;
+	uint64_t bytes;
+	bool data;
+};
+
+static void enqueue_handshake(struct device *dev, const uint8_t *buf, size_t len,
+			      const struct sockaddr_in6 *src)
+{
+	uint32_t tail = atomic_load_explicit(&dev->hs_tail, memory_order_relaxed);
+	uint32_t head = atomic_load_explicit(&dev->hs_head, memory_order_acquire);
+	struct hs_item *it;
+
+	if (tail - head >= HS_QUEUE_SIZE)
+		return; /* full: under attack or overload, drop */
+	it = &dev->hs_queue[tail % HS_QUEUE_SIZE];
+	memcpy(it->data, buf, len);
+	it->len = (uint32_t)len;
+	it->src = *src;
+	atomic_store_explicit(&dev->hs_tail, tail + 1, memory_order_release);
+	device_wake(dev);
+}
+
+static void run_flush(struct rx_run *run, uint64_t now)
+{
+	struct peer *p = run->peer;
+	bool rekey;
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	wg_timers_any_authenticated_packet_received(&p->timers, now);
+	wg_timers_any_authenticated_packet_traversal(&p->timers, now);
+	if (run->data)
+		wg_timers_data_received(&p->timers, now);
+	/* Roaming: the endpoint follows the latest authenticated packet. */
+	if (!udp_same(&p->endpoint, &run->src))
+		p->endpoint = run->src;
+	rekey = p->keypairs.current == run->kp && !p->timers.sent_lastminute_handshake &&
+		wg_keypair_needs_rekey_on_receive(run->kp, now);
+	if (rekey)
+		p->timers.sent_lastminute_handshake = true;
+	pthread_mutex_unlock(&p->lock);
+
+	if (rekey && !atomic_exchange(&p->handshake_wanted, true))
+		device_wake(p->dev);
+	atomic_fetch_add(&p->rx_bytes, run->bytes);
+	wg_keypair_put(run->kp);
+	*run = (struct rx_run){0};
+}
+
+/*
+ * The first packet on a responder's next keypair confirms the session: it
+ * becomes current before the packet reaches the TUN, so that an immediate
+ * answer (an echo reply) already finds it.
+ */
+static void run_begin(struct rx_run *run, struct peer *p, struct wg_keypair *kp, uint64_t now)
+{
+	struct wg_keypair *dropped = NULL;
+	bool confirmed;
+
+	run->peer = p;
+	run->kp = kp;
+	pthread_mutex_lock(&p->lock);
+	confirmed = wg_keypairs_received_with(&p->keypairs, kp, &dropped);
+	if (confirmed)
+		wg_timers_handshake_complete(&p->timers, now);
+	pthread_mutex_unlock(&p->lock);
+	if (confirmed)
+		atomic_store(&p->last_handshake_ns, now_wall());
+	if (dropped) {
+		wg_index_remove(&p->dev->index, dropped->local_index);
+		wg_keypair_put(dropped);
+	}
+}
+
+/* Decrypts one transport message in place and delivers its packet. */
+static void receive_data(struct device *dev, uint8_t *buf, size_t len,
+			 const struct sockaddr_in6 *src, struct rx_run *run, uint64_t now)
+{
+	struct wg_msg_data *hdr = (struct wg_msg_data *)buf;
+	uint64_t counter = wg_le64(hdr->counter);
+	size_t plen = len - WG_DATA_OVERHEAD;
+	struct wg_keypair *kp;
+
+	kp = wg_index_get_keypair(&dev->index, wg_le32(hdr->receiver));
+	if (!kp)
+		return;
+	if (!wg_keypair_can_receive(kp, now) ||
+	    !wg_aead_decrypt(hdr->encrypted, hdr->encrypted, len - sizeof(*hdr), NULL, 0, counter,
+			     kp->recv_key) ||
+	    !wg_replay_accept(&kp->replay, counter)) {
+		wg_keypair_put(kp);
+		return;
+	}
+	struct peer *p = kp->peer;
+	if (run->peer != p || run->kp != kp)
+		run_flush(run, now);
+	if (!run->peer) {
+		run_begin(run, p, kp, now);
+	} else {
+		wg_keypair_put(kp); /* the run already holds this keypair */
+	}
+	run->src = *src;
+	run->bytes += len;
+	if (plen == 0)
+		return; /* keepalive */
+	run->data = true;
+
+	const uint8_t *pkt = hdr->encrypted;
+	size_t pktlen = ipv6_packet_len(pkt, plen);
+	/* Only the peer's own address may appear as the source of what it sends. */
+	if (!pktlen || !in6_equal(ipv6_src(pkt), &p->addr)) {
+		log_debug("dropping packet from peer %s: bad source or not IPv6",
+			  udp_format(src, (char[64]){0}, 64));
+		return;
+	}
+	if (write(dev->tun_fd, pkt, pktlen) < 0 && errno != EAGAIN)
+		log_debug("tun write: %s", strerror(errno));
+}
+
+static void receive_batch(struct device *dev, struct rx_batch *b, unsigned int n)
+{
+	struct rx_run run = {0};
+	uint64_t now = now_mono();
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint8_t *buf = b->buf[i];
+		size_t len = b->msg[i].msg_len;
+
+		if (b->msg[i].msg_hdr.msg_flags & MSG_TRUNC)
+			continue;
+		switch (wg_msg_type(buf, len)) {
+		case WG_MSG_DATA:
+			receive_data(dev, buf, len, &b->src[i], &run, now);
+			break;
+		case WG_MSG_INITIATION:
+		case WG_MSG_RESPONSE:
+		case WG_MSG_COOKIE:
+			enqueue_handshake(dev, buf, len, &b->src[i]);
+			break;
+		default:
+			break;
+		}
+	}
+	run_flush(&run, now);
+}
+
+static void rx_prepare(struct rx_batch *b)
+{
+	for (unsigned int i = 0; i < ALAMESH_BATCH; i++) {
+		b->iov[i].iov_base = b->buf[i];
+		b->iov[i].iov_len = PACKET_BUF_SIZE;
+		b->msg[i].msg_hdr = (struct msghdr){
+			.msg_name = &b->src[i],
+			.msg_namelen = sizeof(b->src[i]),
+			.msg_iov = &b->iov[i],
+			.msg_iovlen = 1,
+		};
+	}
+}
+
+void *rx_thread_main(void *arg)
+{
+	struct device *dev = arg;
+	struct rx_batch b = {0};
+	struct pollfd pfd[2] = {
+		{.fd = dev->udp_fd, .events = POLLIN},
+		{.fd = dev->stop_fd, .events = POLLIN},
+	};
+
+	b.buf = aligned_alloc(64, sizeof(*b.buf) * ALAMESH_BATCH);
+	if (!b.buf) {
+		log_error("receive thread: out of memory");
+		return NULL;
+	}
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (pfd[1].revents)
+			break;
+		for (;;) {
+			rx_prepare(&b);
+			int n = recvmmsg(dev->udp_fd, b.msg, ALAMESH_BATCH, MSG_DONTWAIT, NULL);
+			if (n <= 0)
+				break;
+			qsbr_enter(&dev->qsbr, RX_TID);
+			receive_batch(dev, &b, (unsigned int)n);
+			qsbr_leave(&dev->qsbr, RX_TID);
+			if (n < ALAMESH_BATCH)
+				break;
+		}
+	}
+	free(b.buf);
+	return NULL;
+}

@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: ISC
+/*
+ * The transmit thread: TUN -> route lookup -> encrypt -> UDP, a batch at a
+ * time. Packets are read straight into buffers that leave room for the
+ * transport header, encrypted in place and handed to one sendmmsg(), so the
+ * hot path neither copies nor allocates.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "daemon/device.h"
+#include "daemon/log.h"
+#include "daemon/packet.h"
+#include "routing/address.h"
+#include "wgproto/crypto.h"
+#include "wgproto/messages.h"
+
+#define TX_TID 0
+#define ICMP_COST_NS (NSEC_PER_SEC / 100) /* 100 errors a second */
+#define ICMP_BURST   10
+
+struct tx_batch {
+	uint8_t (*buf)[PACKET_BUF_SIZE];
+	uint32_t len[ALAMESH_BATCH];
+	struct peer *peer[ALAMESH_BATCH];
+	struct mmsghdr msg[ALAMESH_BATCH];
+	struct iovec iov[ALAMESH_BATCH];
+	struct sockaddr_in6 dst[ALAMESH_BATCH];
+	unsigned int nout;
+};
+
+/* Payloads are padded to a multiple of 16, but never past the MTU. */
+static uint32_t padded_len(uint32_t len, uint32_t mtu)
+{
+	uint32_t padded = (len + WG_PADDING_MULTIPLE - 1) & ~(uint32_t)(WG_PADDING_MULTIPLE - 1);
+
+	if (padded > mtu)
+		padded = mtu > len ? mtu : len;
+	return padded;
+}
+
+/* Encrypts the plaintext at buf + header in place; returns the datagram length. */
+static size_t seal(uint8_t *buf, uint32_t len, uint32_t mtu, const struct wg_keypair *kp,
+		   uint64_t counter)
+{
+	struct wg_msg_data *hdr = (struct wg_msg_data *)buf;
+	uint32_t plen = padded_len(len, mtu);
+
+	memset(buf + sizeof(*hdr) + len, 0, plen - len);
+	hdr->type = WG_MSG_DATA;
+	memset(hdr->reserved, 0, sizeof(hdr->reserved));
+	wg_put_le32(hdr->receiver, kp->remote_index);
+	wg_put_le64(hdr->counter, counter);
+	wg_aead_encrypt(hdr->encrypted, hdr->encrypted, plen, NULL, 0, counter, kp->send_key);
+	return sizeof(*hdr) + plen + WG_AEAD_TAG_LEN;
+}
+
+int send_datagram(struct device *dev, const struct sockaddr_in6 *dst, const void *buf,
+		  size_t len)
+{
+	ssize_t r;
+
+	if (dst->sin6_family != AF_INET6)
+		return -EDESTADDRREQ;
+	do
+		r = sendto(dev->udp_fd, buf, len, 0, (const struct sockaddr *)dst, sizeof(*dst));
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : 0;
+}
+
+bool stage_packet(struct device *dev, struct peer *p, const uint8_t *pkt, uint32_t len)
+{
+	struct stage_buf *s;
+
+	if (len > sizeof(s->data))
+		return false;
+	pthread_mutex_lock(&dev->stage_lock);
+	s = dev->stage_free;
+	if (s)
+		dev->stage_free = s->next;
+	pthread_mutex_unlock(&dev->stage_lock);
+	if (!s)
+		return false;
+	memcpy(s->data, pkt, len);
+	s->len = len;
+	s->next = NULL;
+	/* Caller holds p->lock. When the queue is full the oldest packet goes. */
+	if (p->nstaged >= PEER_STAGED_MAX) {
+		struct stage_buf *old = p->staged_head;
+		p->staged_head = old->next;
+		p->nstaged--;
+		pthread_mutex_lock(&dev->stage_lock);
+		old->next = dev->stage_free;
+		dev->stage_free = old;
+		pthread_mutex_unlock(&dev->stage_lock);
+	}
+	if (p->staged_tail && p->staged_head)
+		p->staged_tail->next = s;
+	else
+		p->staged_head = s;
+	p->staged_tail = s;
+	p->nstaged++;
+	return true;
+}
+
+static struct stage_buf *stage_take_all(struct peer *p)
+{
+	struct stage_buf *list = p->staged_head;
+
+	p->staged_head = p->staged_tail = NULL;
+	p->nstaged = 0;
+	return list;
+}
+
+static void stage_release(struct device *dev, struct stage_buf *list)
+{
+	pthread_mutex_lock(&dev->stage_lock);
+	while (list) {
+		struct stage_buf *next = list->next;
+		list->next = dev->stage_free;
+		dev->stage_free = list;
+		list = next;
+	}
+	pthread_mutex_unlock(&dev->stage_lock);
+}
+
+void stage_drop_all(struct device *dev, struct peer *p)
+{
+	pthread_mutex_lock(&p->lock);
+	struct stage_buf *list = stage_take_all(p);
+	pthread_mutex_unlock(&p->lock);
+	stage_release(dev, list);
+}
+
+static void want_handshake(struct peer *p)
+{
+	if (!atomic_exchange(&p->handshake_wanted, true))
+		device_wake(p->dev);
+}
+
+/*
+ * Takes the current keypair and n counters for a run of packets to p, and
+ * records the send with the timers. Returns the keypair with a reference,
+ * or NULL when there is no usable session (the caller stages the packets).
+ */
+static struct wg_keypair *peer_begin_send(struct peer *p, uint64_t now, uint32_t n, bool data,
+					  uint64_t *first, struct sockaddr_in6 *dst)
+{
+	struct wg_keypair *kp = p->keypairs.current;
+	bool rekey = false;
+
+	if (!kp || p->endpoint.sin6_family != AF_INET6 || !wg_keypair_reserve(kp, now, n, first))
+		return NULL;
+	wg_keypair_get(kp);
+	*dst = p->endpoint;
+	rekey = wg_keypair_needs_rekey_on_send(kp, now);
+	wg_timers_any_authenticated_packet_sent(&p->timers, now);
+	wg_timers_any_authenticated_packet_traversal(&p->timers, now);
+	if (data)
+		wg_timers_data_sent(&p->timers, now, random_jitter());
+	if (rekey)
+		want_handshake(p);
+	return kp;
+}
+
+void send_keepalive(struct peer *p, uint64_t now)
+{
+	uint8_t buf[WG_KEEPALIVE_SIZE];
+	struct sockaddr_in6 dst;
+	struct wg_keypair *kp;
+	uint64_t counter;
+
+	pthread_mutex_lock(&p->lock);
+	kp = peer_begin_send(p, now, 1, false, &counter, &dst);
+	pthread_mutex_unlock(&p->lock);
+	if (!kp) {
+		want_handshake(p);
+		return;
+	}
+	size_t len = seal(buf, 0, p->dev->mtu, kp, counter);
+	wg_keypair_put(kp);
+	if (send_datagram(p->dev, &dst, buf, len) == 0)
+		atomic_fetch_add(&p->tx_bytes, len);
+}
+
+/* After a handshake: what waited for it goes out, or a keepalive confirms the session. */
+void send_staged(struct peer *p, uint64_t now)
+{
+	static uint8_t buf[PACKET_BUF_SIZE]; /* control thread only */
+	struct sockaddr_in6 dst;
+	struct wg_keypair *kp;
+	struct stage_buf *list, *s;
+	uint64_t counter;
+
+	pthread_mutex_lock(&p->lock);
+	if (!p->staged_head) {
+		pthread_mutex_unlock(&p->lock);
+		send_keepalive(p, now);
+		return;
+	}
+	kp = peer_begin_send(p, now, p->nstaged, true, &counter, &dst);
+	list = kp ? stage_take_all(p) : NULL;
+	pthread_mutex_unlock(&p->lock);
+	if (!kp)
+		return;
+	for (s = list; s; s = s->next) {
+		memcpy(buf + sizeof(struct wg_msg_data), s->data, s->len);
+		size_t len = seal(buf, s->len, p->dev->mtu, kp, counter++);
+		if (send_datagram(p->dev, &dst, buf, len) == 0)
+			atomic_fetch_add(&p->tx_bytes, len);
+	}
+	wg_keypair_put(kp);
+	stage_release(p->dev, list);
+}
+
+static bool icmp_allowed(struct device *dev, uint64_t now)
+{
+	uint64_t floor = now - ICMP_BURST * ICMP_COST_NS;
+
+	if (dev->icmp_tokens_ns < floor)
+		dev->icmp_tokens_ns = floor;
+	if (dev->icmp_tokens_ns + ICMP_COST_NS > now)
+		return false;
+	dev->icmp_tokens_ns += ICMP_COST_NS;
+	return true;
+}
+
+static void reply_unreachable(struct device *dev, const uint8_t *pkt, uint32_t len, uint64_t now)
+{
+	uint8_t out[1280];
+	size_t n;
+
+	if (!icmp_allowed(dev, now))
+		return;
+	n = icmp6_unreachable(out, sizeof(out), pkt, len, &dev->addr, 0);
+	if (n && write(dev->tun_fd, out, n) < 0)
+		log_debug("tun write (icmp6): %s", strerror(errno));
+}
+
+/* Looks up the next hop of each packet; drops and answers what cannot go. */
+static void classify(struct device *dev, struct tx_batch *b, unsigned int n, uint64_t now)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		const uint8_t *pkt = b->buf[i] + sizeof(struct wg_msg_data);
+		const struct in6_addr *dst = ipv6_dst(pkt);
+
+		b->peer[i] = NULL;
+		if (ipv6_packet_len(pkt, b->len[i]) != b->len[i] || !alamesh_in_mesh(dst))
+			continue;
+		b->peer[i] = route_table_lookup(&dev->routes, dst);
+		if (!b->peer[i] && !in6_equal(dst, &dev->addr))
+			reply_unreachable(dev, pkt, b->len[i], now);
+	}
+}
+
+/* Encrypts the packets [from, to) that all go to p, queueing them for sendmmsg. */
+static void seal_run(struct device *dev, struct tx_batch *b, struct peer *p, unsigned int from,
+		     unsigned int to, uint64_t now)
+{
+	struct sockaddr_in6 dst;
+	struct wg_keypair *kp;
+	uint64_t counter;
+	uint64_t bytes = 0;
+
+	pthread_mutex_lock(&p->lock);
+	kp = peer_begin_send(p, now, to - from, true, &counter, &dst);
+	if (!kp) {
+		for (unsigned int i = from; i < to; i++)
+			stage_packet(dev, p, b->buf[i] + sizeof(struct wg_msg_data), b->len[i]);
+		pthread_mutex_unlock(&p->lock);
+		want_handshake(p);
+		return;
+	}
+	pthread_mutex_unlock(&p->lock);
+
+	for (unsigned int i = from; i < to; i++) {
+		unsigned int o = b->nout++;
+		size_t len = seal(b->buf[i], b->len[i], dev->mtu, kp, counter++);
+		b->dst[o] = dst;
+		b->iov[o].iov_base = b->buf[i];
+		b->iov[o].iov_len = len;
+		b->msg[o].msg_hdr = (struct msghdr){
+			.msg_name = &b->dst[o],
+			.msg_namelen = sizeof(b->dst[o]),
+			.msg_iov = &b->iov[o],
+			.msg_iovlen = 1,
+		};
+		bytes += len;
+	}
+	wg_keypair_put(kp);
+	atomic_fetch_add(&p->tx_bytes, bytes);
+}
+
+static void flush(struct device *dev, struct tx_batch *b)
+{
+	unsigned int done = 0;
+
+	while (done < b->nout) {
+		int r = sendmmsg(dev->udp_fd, b->msg + done, b->nout - done, 0);
+		if (r > 0) {
+			done += (unsigned int)r;
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
+			struct pollfd pfd = {.fd = dev->udp_fd, .events = POLLOUT};
+			if (poll(&pfd, 1, 100) > 0)
+				continue;
+		}
+		/* The first datagram failed (unreachable endpoint...): skip it, send the rest. */
+		done++;
+	}
+	b->nout = 0;
+}
+
+static unsigned int tun_read_batch(struct device *dev, struct tx_batch *b)
+{
+	unsigned int n = 0;
+
+	while (n < ALAMESH_BATCH) {
+		ssize_t r = read(dev->tun_fd, b->buf[n] + sizeof(struct wg_msg_data), dev->mtu);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (r == 0)
+			break;
+		b->len[n++] = (uint32_t)r;
+	}
+	return n;
+}
+
+void *tx_thread_main(void *arg)
+{
+	struct device *dev = arg;
+	struct tx_batch b = {0};
+	struct pollfd pfd[2] = {
+		{.fd = dev->tun_fd, .events = POLLIN},
+		{.fd = dev->stop_fd, .events = POLLIN},
+	};
+
+	b.buf = aligned_alloc(64, sizeof(*b.buf) * ALAMESH_BATCH);
+	if (!b.buf) {
+		log_error("transmit thread: out of memory");
+		return NULL;
+	}
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (pfd[1].revents)
+			break;
+		qsbr_enter(&dev->qsbr, TX_TID);
+		unsigned int n = tun_read_batch(dev, &b);
+		uint64_t now = now_mono();
+		classify(dev, &b, n, now);
+		for (unsigned int i = 0; i < n;) {
+			unsigned int j = i + 1;
+			if (!b.peer[i]) {
+				i = j;
+				continue;
+			}
+			while (j < n && b.peer[j] == b.peer[i])
+				j++;
+			seal_run(dev, &b, b.peer[i], i, j, now);
+			i = j;
+		}
+		flush(dev, &b);
+		qsbr_leave(&dev->qsbr, TX_TID);
+	}
+	free(b.buf);
+	return NULL;
+}
