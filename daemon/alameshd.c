@@ -54,7 +54,8 @@ static int add_peers(struct device *dev, const struct config *cfg)
 
 static int setup_fds(int ep, sigset_t *mask, int *sfd, int *tfd, int wake_fd)
 {
-	struct itimerspec tick = {.it_interval = {.tv_nsec = TICK_NS}, .it_value = {.tv_nsec = TICK_NS}};
+	struct itimerspec tick = {.it_interval = {.tv_nsec = TICK_NS},
+				  .it_value = {.tv_nsec = TICK_NS}};
 
 	sigemptyset(mask);
 	sigaddset(mask, SIGINT);

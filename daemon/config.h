@@ -20,15 +20,15 @@ struct config_peer {
 	struct sockaddr_storage endpoint; /* ss_family AF_UNSPEC when absent */
 	socklen_t endpoint_len;
 	uint16_t persistent_keepalive; /* seconds, 0 = off */
-	int line;                      /* where its [Peer] section starts */
+	int line;		       /* where its [Peer] section starts */
 };
 
 struct config {
 	char path[4096];
-	char ifname[16];               /* IFNAMSIZ */
+	char ifname[16];		 /* IFNAMSIZ */
 	uint8_t private_key[WG_KEY_LEN]; /* wiped by config_free */
 	bool has_private_key;
-	uint16_t listen_port;            /* 0 = pick one */
+	uint16_t listen_port; /* 0 = pick one */
 	uint32_t mtu;
 	struct config_peer *peers;
 	size_t npeers;
@@ -41,6 +41,12 @@ struct config {
  * errors (0 = usable); cfg must be config_free()d either way.
  */
 int config_load(struct config *cfg, const char *path, bool strict, FILE *errs);
+/*
+ * The same for an already open stream (a string through fmemopen, a fuzz
+ * input); name stands for the file in messages and relative
+ * PrivateKeyFile paths. The stream is not closed.
+ */
+int config_load_file(struct config *cfg, FILE *f, const char *name, bool strict, FILE *errs);
 /* Wipes the private key and frees the peers. */
 void config_free(struct config *cfg);
 

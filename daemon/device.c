@@ -192,7 +192,8 @@ void device_down(struct device *dev)
 struct peer *device_find_peer(struct device *dev, const uint8_t public_key[WG_KEY_LEN])
 {
 	for (size_t i = 0; i < dev->npeers; i++)
-		if (sodium_memcmp(dev->peers[i]->handshake.remote_static, public_key, WG_KEY_LEN) == 0)
+		if (sodium_memcmp(dev->peers[i]->handshake.remote_static, public_key, WG_KEY_LEN) ==
+		    0)
 			return dev->peers[i];
 	return NULL;
 }

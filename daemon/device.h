@@ -23,11 +23,12 @@
 #include "wgproto/timers.h"
 #include "daemon/qsbr.h"
 
-#define PEER_STAGED_MAX     128 /* packets held per peer while a handshake runs */
-#define STAGE_POOL_SIZE     1024
-#define HS_QUEUE_SIZE       256 /* handshake messages waiting for the control thread */
-#define HS_UNDER_LOAD       (HS_QUEUE_SIZE / 8) /* queue depth that demands cookies */
-#define PACKET_BUF_SIZE     (sizeof(struct wg_msg_data) + ALAMESH_MAX_MTU + WG_PADDING_MULTIPLE + WG_AEAD_TAG_LEN)
+#define PEER_STAGED_MAX 128 /* packets held per peer while a handshake runs */
+#define STAGE_POOL_SIZE 1024
+#define HS_QUEUE_SIZE	256		    /* handshake messages waiting for the control thread */
+#define HS_UNDER_LOAD	(HS_QUEUE_SIZE / 8) /* queue depth that demands cookies */
+#define PACKET_BUF_SIZE                                                                            \
+	(sizeof(struct wg_msg_data) + ALAMESH_MAX_MTU + WG_PADDING_MULTIPLE + WG_AEAD_TAG_LEN)
 
 struct stage_buf {
 	struct stage_buf *next;
@@ -38,9 +39,9 @@ struct stage_buf {
 struct peer {
 	pthread_mutex_t lock; /* keypairs, timers, endpoint, staged */
 	struct device *dev;
-	struct in6_addr addr; /* derived from the public key */
-	struct wg_handshake handshake;  /* control thread only */
-	struct wg_cookie cookie;        /* control thread only */
+	struct in6_addr addr;	       /* derived from the public key */
+	struct wg_handshake handshake; /* control thread only */
+	struct wg_cookie cookie;       /* control thread only */
 	struct wg_keypairs keypairs;
 	struct wg_timers timers;
 	struct sockaddr_in6 endpoint; /* sin6_family 0 = unknown */
@@ -49,8 +50,8 @@ struct peer {
 	atomic_bool handshake_wanted; /* set by data threads, served by control */
 	_Atomic uint64_t rx_bytes, tx_bytes;
 	_Atomic uint64_t last_handshake_ns; /* wall clock of the last completed handshake */
-	uint64_t next_deadline; /* cached wg_timers_next_deadline */
-	bool hs_registered;     /* handshake.local_index is in the index table */
+	uint64_t next_deadline;		    /* cached wg_timers_next_deadline */
+	bool hs_registered;		    /* handshake.local_index is in the index table */
 };
 
 struct hs_item {

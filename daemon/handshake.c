@@ -246,7 +246,7 @@ static void process_one(struct device *dev, const struct hs_item *it, bool under
 	uint8_t src[WG_COOKIE_SRC_MAX];
 	size_t srclen = udp_cookie_src(&it->src, src);
 	enum wg_mac_verdict v =
-		wg_cookie_validate(&dev->cookie_checker, it->data, it->len, src, srclen, now);
+	    wg_cookie_validate(&dev->cookie_checker, it->data, it->len, src, srclen, now);
 	if (v == WG_MAC_INVALID)
 		return;
 	if (under_load && v != WG_MAC_VALID_COOKIE) {

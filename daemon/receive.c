@@ -185,10 +185,10 @@ static void rx_prepare(struct rx_batch *b)
 		b->iov[i].iov_base = b->buf[i];
 		b->iov[i].iov_len = PACKET_BUF_SIZE;
 		b->msg[i].msg_hdr = (struct msghdr){
-			.msg_name = &b->src[i],
-			.msg_namelen = sizeof(b->src[i]),
-			.msg_iov = &b->iov[i],
-			.msg_iovlen = 1,
+		    .msg_name = &b->src[i],
+		    .msg_namelen = sizeof(b->src[i]),
+		    .msg_iov = &b->iov[i],
+		    .msg_iovlen = 1,
 		};
 	}
 }
@@ -198,8 +198,8 @@ void *rx_thread_main(void *arg)
 	struct device *dev = arg;
 	struct rx_batch b = {0};
 	struct pollfd pfd[2] = {
-		{.fd = dev->udp_fd, .events = POLLIN},
-		{.fd = dev->stop_fd, .events = POLLIN},
+	    {.fd = dev->udp_fd, .events = POLLIN},
+	    {.fd = dev->stop_fd, .events = POLLIN},
 	};
 
 	b.buf = aligned_alloc(64, sizeof(*b.buf) * ALAMESH_BATCH);

@@ -19,7 +19,7 @@
 #include "wgproto/crypto.h"
 #include "wgproto/messages.h"
 
-#define TX_TID 0
+#define TX_TID	     0
 #define ICMP_COST_NS (NSEC_PER_SEC / 100) /* 100 errors a second */
 #define ICMP_BURST   10
 
@@ -59,8 +59,7 @@ static size_t seal(uint8_t *buf, uint32_t len, uint32_t mtu, const struct wg_key
 	return sizeof(*hdr) + plen + WG_AEAD_TAG_LEN;
 }
 
-int send_datagram(struct device *dev, const struct sockaddr_in6 *dst, const void *buf,
-		  size_t len)
+int send_datagram(struct device *dev, const struct sockaddr_in6 *dst, const void *buf, size_t len)
 {
 	ssize_t r;
 
@@ -284,10 +283,10 @@ static void seal_run(struct device *dev, struct tx_batch *b, struct peer *p, uns
 		b->iov[o].iov_base = b->buf[i];
 		b->iov[o].iov_len = len;
 		b->msg[o].msg_hdr = (struct msghdr){
-			.msg_name = &b->dst[o],
-			.msg_namelen = sizeof(b->dst[o]),
-			.msg_iov = &b->iov[o],
-			.msg_iovlen = 1,
+		    .msg_name = &b->dst[o],
+		    .msg_namelen = sizeof(b->dst[o]),
+		    .msg_iov = &b->iov[o],
+		    .msg_iovlen = 1,
 		};
 		bytes += len;
 	}
@@ -341,8 +340,8 @@ void *tx_thread_main(void *arg)
 	struct device *dev = arg;
 	struct tx_batch b = {0};
 	struct pollfd pfd[2] = {
-		{.fd = dev->tun_fd, .events = POLLIN},
-		{.fd = dev->stop_fd, .events = POLLIN},
+	    {.fd = dev->tun_fd, .events = POLLIN},
+	    {.fd = dev->stop_fd, .events = POLLIN},
 	};
 
 	b.buf = aligned_alloc(64, sizeof(*b.buf) * ALAMESH_BATCH);

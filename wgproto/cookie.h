@@ -18,16 +18,16 @@
 #define WG_COOKIE_SRC_MAX (16 + 2)
 
 struct wg_cookie_checker {
-	uint8_t secret[WG_HASH_LEN]; /* random, rotated every COOKIE_SECRET_MAX_AGE */
-	uint64_t secret_birth;       /* monotonic ns; 0 = never made */
-	uint8_t mac1_key[WG_HASH_LEN];   /* HASH(LABEL_MAC1 || our public) */
+	uint8_t secret[WG_HASH_LEN];	 /* random, rotated every COOKIE_SECRET_MAX_AGE */
+	uint64_t secret_birth;		 /* monotonic ns; 0 = never made */
+	uint8_t mac1_key[WG_HASH_LEN];	 /* HASH(LABEL_MAC1 || our public) */
 	uint8_t cookie_key[WG_HASH_LEN]; /* HASH(LABEL_COOKIE || our public) */
 };
 
 enum wg_mac_verdict {
-	WG_MAC_INVALID,       /* mac1 wrong: drop before any DH */
-	WG_MAC_VALID,         /* mac1 right; mac2 absent or wrong */
-	WG_MAC_VALID_COOKIE,  /* mac1 and mac2 right: the source proved its address */
+	WG_MAC_INVALID,	     /* mac1 wrong: drop before any DH */
+	WG_MAC_VALID,	     /* mac1 right; mac2 absent or wrong */
+	WG_MAC_VALID_COOKIE, /* mac1 and mac2 right: the source proved its address */
 };
 
 void wg_cookie_checker_init(struct wg_cookie_checker *cc, const uint8_t our_public[WG_KEY_LEN]);
@@ -36,16 +36,15 @@ void wg_cookie_checker_init(struct wg_cookie_checker *cc, const uint8_t our_publ
  * response of len bytes. Constant-time comparisons. Rotates the secret when
  * it is older than COOKIE_SECRET_MAX_AGE.
  */
-enum wg_mac_verdict wg_cookie_validate(struct wg_cookie_checker *cc, const uint8_t *msg,
-				       size_t len, const uint8_t *src, size_t srclen,
-				       uint64_t now_ns);
+enum wg_mac_verdict wg_cookie_validate(struct wg_cookie_checker *cc, const uint8_t *msg, size_t len,
+				       const uint8_t *src, size_t srclen, uint64_t now_ns);
 /* Builds the cookie reply for a handshake message that came from src under load. */
 void wg_cookie_reply_create(struct wg_msg_cookie *out, struct wg_cookie_checker *cc,
 			    const uint8_t *msg, size_t len, const uint8_t *src, size_t srclen,
 			    uint64_t now_ns);
 
 struct wg_cookie {
-	uint8_t mac1_key[WG_HASH_LEN];          /* HASH(LABEL_MAC1 || peer public) */
+	uint8_t mac1_key[WG_HASH_LEN];		    /* HASH(LABEL_MAC1 || peer public) */
 	uint8_t cookie_decryption_key[WG_HASH_LEN]; /* HASH(LABEL_COOKIE || peer public) */
 	uint8_t cookie[WG_COOKIE_LEN];
 	uint64_t cookie_birth; /* monotonic ns; 0 = no cookie */

@@ -43,18 +43,16 @@ bool wg_key_is_zero(const uint8_t key[WG_KEY_LEN]);
  * little-endian 64-bit counter. out gets len + WG_AEAD_TAG_LEN bytes.
  * out and in may be the same buffer.
  */
-void wg_aead_encrypt(uint8_t *out, const uint8_t *in, size_t len, const uint8_t *ad,
-		     size_t adlen, uint64_t counter, const uint8_t key[WG_KEY_LEN]);
+void wg_aead_encrypt(uint8_t *out, const uint8_t *in, size_t len, const uint8_t *ad, size_t adlen,
+		     uint64_t counter, const uint8_t key[WG_KEY_LEN]);
 /* in holds len bytes including the tag; out gets len - WG_AEAD_TAG_LEN. */
-bool wg_aead_decrypt(uint8_t *out, const uint8_t *in, size_t len, const uint8_t *ad,
-		     size_t adlen, uint64_t counter, const uint8_t key[WG_KEY_LEN]);
+bool wg_aead_decrypt(uint8_t *out, const uint8_t *in, size_t len, const uint8_t *ad, size_t adlen,
+		     uint64_t counter, const uint8_t key[WG_KEY_LEN]);
 /* XChaCha20-Poly1305, for cookie replies. */
-void wg_xaead_encrypt(uint8_t *out, const uint8_t *in, size_t len, const uint8_t *ad,
-		      size_t adlen, const uint8_t nonce[WG_XNONCE_LEN],
-		      const uint8_t key[WG_KEY_LEN]);
-bool wg_xaead_decrypt(uint8_t *out, const uint8_t *in, size_t len, const uint8_t *ad,
-		      size_t adlen, const uint8_t nonce[WG_XNONCE_LEN],
-		      const uint8_t key[WG_KEY_LEN]);
+void wg_xaead_encrypt(uint8_t *out, const uint8_t *in, size_t len, const uint8_t *ad, size_t adlen,
+		      const uint8_t nonce[WG_XNONCE_LEN], const uint8_t key[WG_KEY_LEN]);
+bool wg_xaead_decrypt(uint8_t *out, const uint8_t *in, size_t len, const uint8_t *ad, size_t adlen,
+		      const uint8_t nonce[WG_XNONCE_LEN], const uint8_t key[WG_KEY_LEN]);
 
 /* TAI64N label of a wall-clock time given in nanoseconds since the Unix epoch. */
 void wg_tai64n(uint8_t out[WG_TAI64N_LEN], uint64_t unix_ns);

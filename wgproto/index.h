@@ -35,6 +35,12 @@ void wg_index_destroy(struct wg_index_table *t);
 /* Registers ptr under a fresh random index, returned in *idx. False when out of memory. */
 bool wg_index_add(struct wg_index_table *t, enum wg_index_kind kind, void *ptr, uint32_t *idx);
 void wg_index_remove(struct wg_index_table *t, uint32_t idx);
+/*
+ * Points an existing index at something else, keeping the number: a
+ * handshake's index becomes its keypair's, since the peer already uses it.
+ * False if idx is not registered.
+ */
+bool wg_index_replace(struct wg_index_table *t, uint32_t idx, enum wg_index_kind kind, void *ptr);
 /* The keypair at idx with a reference taken (wg_keypair_put it), or NULL. */
 struct wg_keypair *wg_index_get_keypair(struct wg_index_table *t, uint32_t idx);
 /* The handshake at idx, or NULL (control thread only; no reference counting). */

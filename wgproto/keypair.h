@@ -21,11 +21,11 @@ struct wg_keypair {
 	uint8_t recv_key[WG_KEY_LEN];
 	_Atomic uint64_t send_counter; /* next nonce to use */
 	struct wg_replay replay;       /* receiving thread only */
-	uint64_t birth_ns;             /* monotonic time of derivation */
-	uint32_t local_index;          /* receiver index peers put in data to us */
-	uint32_t remote_index;         /* receiver index we put in data to them */
-	bool initiator;                /* we sent the initiation */
-	void *peer;                    /* owner, opaque to wgproto */
+	uint64_t birth_ns;	       /* monotonic time of derivation */
+	uint32_t local_index;	       /* receiver index peers put in data to us */
+	uint32_t remote_index;	       /* receiver index we put in data to them */
+	bool initiator;		       /* we sent the initiation */
+	void *peer;		       /* owner, opaque to wgproto */
 	_Atomic int refcount;
 };
 
@@ -67,9 +67,11 @@ void wg_keypairs_clear(struct wg_keypairs *kps, struct wg_keypair *dropped[3]);
 bool wg_keypair_reserve(struct wg_keypair *kp, uint64_t now_ns, uint32_t n, uint64_t *first);
 /* Receiving is allowed until REJECT_AFTER_TIME. */
 bool wg_keypair_can_receive(const struct wg_keypair *kp, uint64_t now_ns);
-/* Sending on kp calls for a new handshake: REKEY_AFTER_MESSAGES, or initiator and REKEY_AFTER_TIME. */
+/* Sending on kp calls for a new handshake: REKEY_AFTER_MESSAGES, or initiator and REKEY_AFTER_TIME.
+ */
 bool wg_keypair_needs_rekey_on_send(struct wg_keypair *kp, uint64_t now_ns);
-/* Receiving on kp calls for a new handshake: initiator and REJECT - KEEPALIVE - REKEY_TIMEOUT old. */
+/* Receiving on kp calls for a new handshake: initiator and REJECT - KEEPALIVE - REKEY_TIMEOUT old.
+ */
 bool wg_keypair_needs_rekey_on_receive(const struct wg_keypair *kp, uint64_t now_ns);
 
 #endif

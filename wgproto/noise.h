@@ -42,12 +42,13 @@ struct wg_handshake {
 	uint32_t local_index;
 	uint32_t remote_index;
 	uint8_t latest_timestamp[WG_TAI64N_LEN]; /* greatest TAI64N accepted from the peer */
-	uint64_t last_initiation_consumption;    /* monotonic ns, flood limit */
-	void *peer;                              /* owner, opaque to wgproto */
+	uint64_t last_initiation_consumption;	 /* monotonic ns, flood limit */
+	void *peer;				 /* owner, opaque to wgproto */
 };
 
 /* Finds the handshake of the peer with this static public key, or NULL. */
-typedef struct wg_handshake *(*wg_lookup_static_fn)(void *ctx, const uint8_t public_key[WG_KEY_LEN]);
+typedef struct wg_handshake *(*wg_lookup_static_fn)(void *ctx,
+						    const uint8_t public_key[WG_KEY_LEN]);
 /* Finds the handshake that registered local index idx, or NULL. */
 typedef struct wg_handshake *(*wg_lookup_index_fn)(void *ctx, uint32_t idx);
 

@@ -13,7 +13,7 @@
 #include "constants.h"
 
 #define WG_REPLAY_WORD_BITS 64
-#define WG_REPLAY_WORDS     (WG_REPLAY_WINDOW_BITS / WG_REPLAY_WORD_BITS)
+#define WG_REPLAY_WORDS	    (WG_REPLAY_WINDOW_BITS / WG_REPLAY_WORD_BITS)
 
 struct wg_replay {
 	uint64_t greatest; /* highest counter accepted + 1; 0 = none yet */

@@ -124,11 +124,11 @@ static void test_ipv6_packet_len(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_unreachable_fields),
-		cmocka_unit_test(test_unreachable_truncates_to_1280),
-		cmocka_unit_test(test_no_error_about_an_error),
-		cmocka_unit_test(test_rejects_malformed),
-		cmocka_unit_test(test_ipv6_packet_len),
+	    cmocka_unit_test(test_unreachable_fields),
+	    cmocka_unit_test(test_unreachable_truncates_to_1280),
+	    cmocka_unit_test(test_no_error_about_an_error),
+	    cmocka_unit_test(test_rejects_malformed),
+	    cmocka_unit_test(test_ipv6_packet_len),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

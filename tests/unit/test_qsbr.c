@@ -54,8 +54,8 @@ static void test_idle_threads_do_not_block(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_waits_for_busy_thread),
-		cmocka_unit_test(test_idle_threads_do_not_block),
+	    cmocka_unit_test(test_waits_for_busy_thread),
+	    cmocka_unit_test(test_idle_threads_do_not_block),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

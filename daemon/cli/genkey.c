@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: ISC
+/* alamesh genkey: a clamped random private key in base64, as `wg genkey` makes. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "daemon/cli/subcommands.h"
+#include "wgproto/crypto.h"
+#include "wgproto/encoding.h"
+
+/* The key is about to land in a file others can read: say so, like wg does. */
+static void warn_if_world_accessible(void)
+{
+	struct stat st;
+
+	if (fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & S_IRWXO))
+		fputs("Warning: writing to world accessible file.\n"
+		      "Consider setting the umask to 077 and trying again.\n",
+		      stderr);
+}
+
+int genkey_main(int argc, const char *argv[])
+{
+	uint8_t key[WG_KEY_LEN];
+	char text[WG_KEY_B64_LEN + 1];
+
+	if (argc == 2 && cli_is_help(argv[1])) {
+		printf("Usage: %s %s\n", prog_name, argv[0]);
+		return 0;
+	}
+	if (argc != 1) {
+		fprintf(stderr, "Usage: %s %s\n", prog_name, argv[0]);
+		return 1;
+	}
+	warn_if_world_accessible();
+	wg_generate_private_key(key);
+	key_to_base64(text, key);
+	puts(text);
+	sodium_memzero(key, sizeof(key));
+	sodium_memzero(text, sizeof(text));
+	return cli_flush_stdout(argv[0]) ? 0 : 1;
+}

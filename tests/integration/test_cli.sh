@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# alamesh genkey/pubkey/addr against wg(8) and the DESIGN.md vectors, and
+# the error paths: bad input exits 1 with usage or a clear message.
+# Needs no privileges and no network. ALAMESH overrides the binary.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+alamesh=${ALAMESH:-$top/build/alamesh}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fails=0
+
+fail() {
+	echo "FAIL: $*"
+	fails=$((fails + 1))
+}
+
+pass() {
+	echo "ok: $*"
+}
+
+# expect_status WANT DESCRIPTION CMD...: runs CMD, output in $work/out, $work/err.
+expect_status() {
+	local want=$1 what=$2
+	shift 2
+	"$@" >"$work/out" 2>"$work/err"
+	local rc=$?
+	if [ "$rc" -eq "$want" ]; then pass "$what"; else fail "$what: exit $rc, wanted $want"; fi
+}
+
+[ -x "$alamesh" ] || { echo "no binary at $alamesh (make first)"; exit 1; }
+command -v wg >/dev/null || { echo "wg(8) is not installed"; exit 1; }
+
+# genkey | pubkey equals wg pubkey of the same key, and wg accepts our keys.
+for i in 1 2 3 4 5; do
+	key=$("$alamesh" genkey) || fail "genkey exits 0"
+	[[ $key =~ ^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$ ]] || fail "genkey output is base64 of 32 bytes: $key"
+	ours=$(printf '%s\n' "$key" | "$alamesh" pubkey) || fail "pubkey exits 0"
+	theirs=$(printf '%s\n' "$key" | wg pubkey) || fail "wg pubkey accepts our key"
+	[ "$ours" = "$theirs" ] && pass "pubkey = wg pubkey ($ours)" || fail "pubkey $ours != wg $theirs"
+	# genkey clamps like wg: byte 0 & 7 == 0, byte 31 top bits 01.
+	bytes=$(printf '%s' "$key" | base64 -d | od -An -tu1 -v | tr -s ' \n' ' ')
+	set -- $bytes
+	b0=$1 b31=${32}
+	if [ $((b0 & 7)) -eq 0 ] && [ $((b31 & 192)) -eq 64 ]; then pass "genkey clamps"; else fail "genkey not clamped: $b0 $b31"; fi
+done
+
+# wg's keys through our pubkey, including unclamped ones and no trailing newline.
+for i in 1 2 3; do
+	key=$(wg genkey)
+	[ "$(printf '%s' "$key" | "$alamesh" pubkey)" = "$(printf '%s' "$key" | wg pubkey)" ] &&
+		pass "pubkey of wg genkey" || fail "pubkey of wg genkey differs"
+	raw=$(head -c 32 /dev/urandom | base64)
+	[ "$(printf '%s\n' "$raw" | "$alamesh" pubkey)" = "$(printf '%s\n' "$raw" | wg pubkey)" ] &&
+		pass "pubkey of unclamped bytes" || fail "pubkey of unclamped $raw differs"
+done
+
+# Two keys never repeat.
+[ "$("$alamesh" genkey)" != "$("$alamesh" genkey)" ] && pass "genkey is random" || fail "genkey repeated"
+
+# A world-readable output file draws the warning; a private one does not.
+(umask 022 && "$alamesh" genkey >"$work/open.key" 2>"$work/open.err")
+grep -q "world accessible" "$work/open.err" && pass "genkey warns on world-readable file" ||
+	fail "genkey did not warn on a world-readable file"
+(umask 077 && "$alamesh" genkey >"$work/closed.key" 2>"$work/closed.err")
+[ ! -s "$work/closed.err" ] && pass "genkey quiet on private file" || fail "genkey warned on a private file"
+"$alamesh" pubkey <"$work/closed.key" >/dev/null && pass "pubkey reads a key file" || fail "pubkey on key file"
+
+# The address vectors, as an argument and on stdin.
+check_addr() {
+	local pub=$1 want=$2 got
+	got=$("$alamesh" addr "$pub") && [ "$got" = "$want" ] && pass "addr $pub" ||
+		fail "addr $pub: got '$got', wanted $want"
+	got=$(printf '%s\n' "$pub" | "$alamesh" addr) && [ "$got" = "$want" ] && pass "addr stdin $pub" ||
+		fail "addr stdin $pub: got '$got', wanted $want"
+}
+check_addr HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw= fc3b:5bd6:826c:3e9c:d662:b3e0:d37e:6fe
+check_addr xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg= fcb6:c89d:4f1f:4a2a:2972:73a0:5a38:53f1
+
+# The whole chain: private key -> public key -> address in fc00::/8.
+a=$("$alamesh" genkey | "$alamesh" pubkey | "$alamesh" addr)
+[[ $a =~ ^fc[0-9a-f]{2}: ]] && pass "genkey|pubkey|addr gives $a" || fail "chain gave '$a'"
+
+# Usage and version.
+expect_status 0 "--help exits 0" "$alamesh" --help
+grep -q genkey "$work/out" && grep -q pubkey "$work/out" && grep -q addr "$work/out" &&
+	pass "--help lists subcommands on stdout" || fail "--help output"
+expect_status 0 "help exits 0" "$alamesh" help
+expect_status 0 "--version exits 0" "$alamesh" --version
+grep -q alamesh "$work/out" && pass "--version prints a version" || fail "--version output"
+expect_status 1 "no subcommand exits 1" "$alamesh"
+grep -q Usage "$work/err" && pass "no subcommand: usage on stderr" || fail "no usage on stderr"
+expect_status 1 "unknown subcommand exits 1" "$alamesh" frobnicate
+grep -q Usage "$work/err" && grep -q frobnicate "$work/err" && [ ! -s "$work/out" ] &&
+	pass "unknown subcommand: named, usage on stderr" || fail "unknown subcommand output"
+expect_status 1 "genkey with an argument exits 1" "$alamesh" genkey extra
+grep -q Usage "$work/err" && pass "genkey usage on stderr" || fail "genkey usage"
+expect_status 1 "pubkey with an argument exits 1" "$alamesh" pubkey extra
+expect_status 1 "addr with two arguments exits 1" "$alamesh" addr a b
+grep -q Usage "$work/err" && pass "addr usage on stderr" || fail "addr usage"
+expect_status 0 "genkey --help exits 0" "$alamesh" genkey --help
+
+# Bad keys: a clear message, nothing on stdout, exit 1.
+bad_keys=(
+	""
+	"not a key"
+	"HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8yk="
+	"HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw"
+	"HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=="
+	"HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykx="
+	"HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8yk!="
+	" HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw="
+)
+for k in "${bad_keys[@]}"; do
+	expect_status 1 "addr rejects '$k'" "$alamesh" addr "$k"
+	grep -q "not the correct length or format" "$work/err" && [ ! -s "$work/out" ] ||
+		fail "addr '$k': message or stdout"
+	printf '%s\n' "$k" >"$work/in"
+	expect_status 1 "pubkey rejects '$k'" "$alamesh" pubkey <"$work/in"
+	grep -q "not the correct length or format" "$work/err" && [ ! -s "$work/out" ] ||
+		fail "pubkey '$k': message or stdout"
+done
+printf 'HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=\nsecond line\n' >"$work/in"
+expect_status 1 "pubkey rejects trailing garbage" "$alamesh" pubkey <"$work/in"
+head -c 100000 /dev/zero >"$work/in"
+expect_status 1 "pubkey rejects a huge input" "$alamesh" pubkey <"$work/in"
+expect_status 1 "addr rejects empty stdin" "$alamesh" addr </dev/null
+
+if [ "$fails" -ne 0 ]; then
+	echo "$fails check(s) failed"
+	exit 1
+fi
+echo "all CLI checks passed"
