@@ -108,6 +108,8 @@ int device_up(struct device *dev, const char *ifname, uint32_t mtu, uint16_t por
 		log_error("cannot create TUN %s: %s", ifname, strerror(-r));
 		return r;
 	}
+	if ((r = tun_enable_offload(dev->tun_fd)) < 0)
+		log_warn("%s: no TUN offloads (%s); packets go one by one", ifname, strerror(-r));
 	if ((r = setup_interface(dev)) < 0) {
 		log_error("cannot configure %s: %s", ifname, strerror(-r));
 		return r;

@@ -10,10 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "daemon/device.h"
 #include "daemon/log.h"
+#include "daemon/offload.h"
 #include "daemon/packet.h"
 #include "daemon/udp.h"
 #include "wgproto/crypto.h"
@@ -109,7 +111,8 @@ static void run_begin(struct rx_run *run, struct peer *p, struct wg_keypair *kp,
 
 /* Decrypts one transport message in place and delivers its packet. */
 static void receive_data(struct device *dev, uint8_t *buf, size_t len,
-			 const struct sockaddr_in6 *src, struct rx_run *run, uint64_t now)
+			 const struct sockaddr_in6 *src, struct rx_run *run, struct gro *gro,
+			 uint64_t now)
 {
 	struct wg_msg_data *hdr = (struct wg_msg_data *)buf;
 	uint64_t counter = wg_le64(hdr->counter);
@@ -148,15 +151,26 @@ static void receive_data(struct device *dev, uint8_t *buf, size_t len,
 			  udp_format(src, (char[64]){0}, 64));
 		return;
 	}
-	if (write(dev->tun_fd, pkt, pktlen) < 0 && errno != EAGAIN)
+	gro_add(gro, (uint8_t *)pkt, pktlen);
+}
+
+static int tun_emit(void *ctx, const struct iovec *iov, int n)
+{
+	struct device *dev = ctx;
+	ssize_t r = writev(dev->tun_fd, iov, n);
+
+	if (r < 0 && errno != EAGAIN)
 		log_debug("tun write: %s", strerror(errno));
+	return r < 0 ? -errno : 0;
 }
 
 static void receive_batch(struct device *dev, struct rx_batch *b, unsigned int n)
 {
 	struct rx_run run = {0};
+	struct gro gro;
 	uint64_t now = now_mono();
 
+	gro_init(&gro, tun_emit, dev);
 	for (unsigned int i = 0; i < n; i++) {
 		uint8_t *buf = b->buf[i];
 		size_t len = b->msg[i].msg_len;
@@ -165,7 +179,7 @@ static void receive_batch(struct device *dev, struct rx_batch *b, unsigned int n
 			continue;
 		switch (wg_msg_type(buf, len)) {
 		case WG_MSG_DATA:
-			receive_data(dev, buf, len, &b->src[i], &run, now);
+			receive_data(dev, buf, len, &b->src[i], &run, &gro, now);
 			break;
 		case WG_MSG_INITIATION:
 		case WG_MSG_RESPONSE:
@@ -176,6 +190,7 @@ static void receive_batch(struct device *dev, struct rx_batch *b, unsigned int n
 			break;
 		}
 	}
+	gro_flush(&gro);
 	run_flush(&run, now);
 }
 

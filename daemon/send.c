@@ -14,6 +14,7 @@
 
 #include "daemon/device.h"
 #include "daemon/log.h"
+#include "daemon/offload.h"
 #include "daemon/packet.h"
 #include "routing/address.h"
 #include "wgproto/crypto.h"
@@ -23,14 +24,22 @@
 #define ICMP_COST_NS (NSEC_PER_SEC / 100) /* 100 errors a second */
 #define ICMP_BURST   10
 
+/* Room for a batch of super-packets cut into MTU-sized pieces. */
+#define TX_SLOTS 256
+/* Stop reading when fewer slots than a typical 64 KiB super-packet needs are left. */
+#define TX_SLOTS_LOW (TX_SLOTS - 64)
+
 struct tx_batch {
+	uint8_t *frame; /* one TUN read: vnet header + up to 64 KiB */
 	uint8_t (*buf)[PACKET_BUF_SIZE];
-	uint32_t len[ALAMESH_BATCH];
-	struct peer *peer[ALAMESH_BATCH];
-	struct mmsghdr msg[ALAMESH_BATCH];
-	struct iovec iov[ALAMESH_BATCH];
-	struct sockaddr_in6 dst[ALAMESH_BATCH];
-	unsigned int nout;
+	uint8_t *slot[TX_SLOTS]; /* buf[i] past the transport header: the plaintext */
+	uint32_t len[TX_SLOTS];
+	struct peer *peer[TX_SLOTS];
+	struct mmsghdr msg[TX_SLOTS];
+	struct iovec iov[TX_SLOTS];
+	struct sockaddr_in6 dst[TX_SLOTS];
+	size_t frame_len; /* a frame read but not yet cut (no room left) */
+	unsigned int n, nout;
 };
 
 /* Payloads are padded to a multiple of 16, but never past the MTU. */
@@ -230,25 +239,26 @@ static bool icmp_allowed(struct device *dev, uint64_t now)
 
 static void reply_unreachable(struct device *dev, const uint8_t *pkt, uint32_t len, uint64_t now)
 {
-	uint8_t out[1280];
+	uint8_t out[VNET_HDR_LEN + 1280] = {0}; /* a zero vnet header: a plain packet */
 	size_t n;
 
 	if (!icmp_allowed(dev, now))
 		return;
-	n = icmp6_unreachable(out, sizeof(out), pkt, len, &dev->addr, 0);
-	if (n && write(dev->tun_fd, out, n) < 0)
+	n = icmp6_unreachable(out + VNET_HDR_LEN, sizeof(out) - VNET_HDR_LEN, pkt, len, &dev->addr,
+			      0);
+	if (n && write(dev->tun_fd, out, VNET_HDR_LEN + n) < 0)
 		log_debug("tun write (icmp6): %s", strerror(errno));
 }
 
 /* Looks up the next hop of each packet; drops and answers what cannot go. */
-static void classify(struct device *dev, struct tx_batch *b, unsigned int n, uint64_t now)
+static void classify(struct device *dev, struct tx_batch *b, uint64_t now)
 {
-	for (unsigned int i = 0; i < n; i++) {
-		const uint8_t *pkt = b->buf[i] + sizeof(struct wg_msg_data);
+	for (unsigned int i = 0; i < b->n; i++) {
+		const uint8_t *pkt = b->slot[i];
 		const struct in6_addr *dst = ipv6_dst(pkt);
 
 		b->peer[i] = NULL;
-		if (ipv6_packet_len(pkt, b->len[i]) != b->len[i] || !alamesh_in_mesh(dst))
+		if (!alamesh_in_mesh(dst))
 			continue;
 		b->peer[i] = route_table_lookup(&dev->routes, dst);
 		if (!b->peer[i] && !in6_equal(dst, &dev->addr))
@@ -269,7 +279,7 @@ static void seal_run(struct device *dev, struct tx_batch *b, struct peer *p, uns
 	kp = peer_begin_send(p, now, to - from, true, &counter, &dst);
 	if (!kp) {
 		for (unsigned int i = from; i < to; i++)
-			stage_packet(dev, p, b->buf[i] + sizeof(struct wg_msg_data), b->len[i]);
+			stage_packet(dev, p, b->slot[i], b->len[i]);
 		pthread_mutex_unlock(&p->lock);
 		want_handshake(p);
 		return;
@@ -317,22 +327,60 @@ static void flush(struct device *dev, struct tx_batch *b)
 	b->nout = 0;
 }
 
-static unsigned int tun_read_batch(struct device *dev, struct tx_batch *b)
+/*
+ * Reads TUN frames, cutting each into packets, until the slots run low or
+ * the TUN is empty. A frame that does not fit the slots left is read again
+ * after the batch so far is sent.
+ */
+static bool tun_read_batch(struct device *dev, struct tx_batch *b)
 {
-	unsigned int n = 0;
-
-	while (n < ALAMESH_BATCH) {
-		ssize_t r = read(dev->tun_fd, b->buf[n] + sizeof(struct wg_msg_data), dev->mtu);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
+	while (b->n < TX_SLOTS_LOW) {
+		ssize_t r = read(dev->tun_fd, b->frame, OFFLOAD_MAX_FRAME);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		int k =
+		    offload_split(b->frame, (size_t)r, dev->mtu, &b->slot[b->n], &b->len[b->n],
+				  TX_SLOTS - b->n, PACKET_BUF_SIZE - sizeof(struct wg_msg_data));
+		if (k < 0) {
+			b->frame_len = (size_t)r;
+			return true; /* caller sends, then cuts b->frame again */
 		}
-		if (r == 0)
-			break;
-		b->len[n++] = (uint32_t)r;
+		b->n += (unsigned int)k;
 	}
-	return n;
+	return false;
+}
+
+static void tx_process(struct device *dev, struct tx_batch *b)
+{
+	uint64_t now = now_mono();
+
+	classify(dev, b, now);
+	for (unsigned int i = 0; i < b->n;) {
+		unsigned int j = i + 1;
+		if (!b->peer[i]) {
+			i = j;
+			continue;
+		}
+		while (j < b->n && b->peer[j] == b->peer[i])
+			j++;
+		seal_run(dev, b, b->peer[i], i, j, now);
+		i = j;
+	}
+	flush(dev, b);
+	b->n = 0;
+}
+
+static bool tx_alloc(struct tx_batch *b)
+{
+	b->frame = malloc(OFFLOAD_MAX_FRAME);
+	b->buf = aligned_alloc(64, sizeof(*b->buf) * TX_SLOTS);
+	if (!b->frame || !b->buf)
+		return false;
+	for (unsigned int i = 0; i < TX_SLOTS; i++)
+		b->slot[i] = b->buf[i] + sizeof(struct wg_msg_data);
+	return true;
 }
 
 void *tx_thread_main(void *arg)
@@ -344,10 +392,9 @@ void *tx_thread_main(void *arg)
 	    {.fd = dev->stop_fd, .events = POLLIN},
 	};
 
-	b.buf = aligned_alloc(64, sizeof(*b.buf) * ALAMESH_BATCH);
-	if (!b.buf) {
+	if (!tx_alloc(&b)) {
 		log_error("transmit thread: out of memory");
-		return NULL;
+		goto out;
 	}
 	for (;;) {
 		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
@@ -355,23 +402,20 @@ void *tx_thread_main(void *arg)
 		if (pfd[1].revents)
 			break;
 		qsbr_enter(&dev->qsbr, TX_TID);
-		unsigned int n = tun_read_batch(dev, &b);
-		uint64_t now = now_mono();
-		classify(dev, &b, n, now);
-		for (unsigned int i = 0; i < n;) {
-			unsigned int j = i + 1;
-			if (!b.peer[i]) {
-				i = j;
-				continue;
-			}
-			while (j < n && b.peer[j] == b.peer[i])
-				j++;
-			seal_run(dev, &b, b.peer[i], i, j, now);
-			i = j;
+		bool pending = tun_read_batch(dev, &b);
+		tx_process(dev, &b);
+		if (pending) {
+			/* More pieces than slots at all (a tiny MSS) are dropped. */
+			int k =
+			    offload_split(b.frame, b.frame_len, dev->mtu, b.slot, b.len, TX_SLOTS,
+					  PACKET_BUF_SIZE - sizeof(struct wg_msg_data));
+			b.n = k > 0 ? (unsigned int)k : 0;
+			tx_process(dev, &b);
 		}
-		flush(dev, &b);
 		qsbr_leave(&dev->qsbr, TX_TID);
 	}
+out:
+	free(b.frame);
 	free(b.buf);
 	return NULL;
 }

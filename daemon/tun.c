@@ -39,7 +39,7 @@ int tun_open(const char *ifname, int *fds, int queues)
 
 	memset(&ifr, 0, sizeof(ifr));
 	memcpy(ifr.ifr_name, ifname, len);
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
 	if (queues > 1)
 		ifr.ifr_flags |= IFF_MULTI_QUEUE;
 
@@ -56,4 +56,12 @@ int tun_open(const char *ifname, int *fds, int queues)
 		fds[i] = fd;
 	}
 	return 0;
+}
+
+int tun_enable_offload(int fd)
+{
+	/* Checksums and IPv6 TSO: the kernel may hand us unsegmented TCP. */
+	unsigned int features = TUN_F_CSUM | TUN_F_TSO6;
+
+	return ioctl(fd, TUNSETOFFLOAD, features) < 0 ? -errno : 0;
 }

@@ -6,10 +6,13 @@
 #include <stddef.h>
 
 /*
- * Creates (or attaches to) TUN ifname with IFF_TUN | IFF_NO_PI, and
+ * Creates (or attaches to) TUN ifname with IFF_TUN | IFF_NO_PI |
+ * IFF_VNET_HDR (every frame starts with a struct virtio_net_hdr), and
  * IFF_MULTI_QUEUE when queues > 1, filling fds[0..queues-1] with
  * non-blocking descriptors. Returns 0 or -errno.
  */
 int tun_open(const char *ifname, int *fds, int queues);
+/* Lets the kernel hand over TCP super-packets and unfinished checksums. 0 or -errno. */
+int tun_enable_offload(int fd);
 
 #endif
