@@ -29,7 +29,10 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: alameshd [-v] -c FILE\n"
+		   "       alameshd -t -c FILE\n"
 		   "  -c FILE   configuration file (alamesh.conf(5))\n"
+		   "  -t        check the configuration and exit: 0 if good, else 1 with\n"
+		   "            one line per problem\n"
 		   "  -v        log debug messages\n"
 		   "  -h        this help\n");
 }
@@ -52,17 +55,25 @@ static int add_peers(struct device *dev, const struct config *cfg)
 	return 0;
 }
 
-static int setup_fds(int ep, sigset_t *mask, int *sfd, int *tfd, int wake_fd)
+/*
+ * The signals the control loop reads from a signalfd. Blocked before any
+ * thread exists, so every thread inherits the mask and none can be killed
+ * by a SIGTERM meant for a clean shutdown.
+ */
+static int block_signals(sigset_t *mask)
 {
-	struct itimerspec tick = {.it_interval = {.tv_nsec = TICK_NS},
-				  .it_value = {.tv_nsec = TICK_NS}};
-
 	sigemptyset(mask);
 	sigaddset(mask, SIGINT);
 	sigaddset(mask, SIGTERM);
 	sigaddset(mask, SIGHUP);
-	if (pthread_sigmask(SIG_BLOCK, mask, NULL))
-		return -1;
+	return pthread_sigmask(SIG_BLOCK, mask, NULL) ? -1 : 0;
+}
+
+static int setup_fds(int ep, const sigset_t *mask, int *sfd, int *tfd, int wake_fd)
+{
+	struct itimerspec tick = {.it_interval = {.tv_nsec = TICK_NS},
+				  .it_value = {.tv_nsec = TICK_NS}};
+
 	*sfd = signalfd(-1, mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	*tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (*sfd < 0 || *tfd < 0 || timerfd_settime(*tfd, 0, &tick, NULL) < 0)
@@ -102,12 +113,11 @@ static void initial_contact(struct device *dev)
 	}
 }
 
-static int run(struct device *dev)
+static int run(struct device *dev, const sigset_t *mask)
 {
 	int ep = epoll_create1(EPOLL_CLOEXEC), sfd = -1, tfd = -1, rc = 0;
-	sigset_t mask;
 
-	if (ep < 0 || setup_fds(ep, &mask, &sfd, &tfd, dev->wake_fd) < 0) {
+	if (ep < 0 || setup_fds(ep, mask, &sfd, &tfd, dev->wake_fd) < 0) {
 		log_error("cannot set up the event loop: %s", strerror(errno));
 		rc = 1;
 		goto out;
@@ -151,15 +161,19 @@ out:
 int main(int argc, char **argv)
 {
 	const char *path = NULL;
-	bool verbose = false;
+	bool verbose = false, check_only = false;
 	struct config cfg = {0};
-	struct device dev;
+	struct device dev = {.tun_fd = -1, .udp_fd = -1, .wake_fd = -1, .stop_fd = -1};
+	sigset_t mask;
 	int opt, rc;
 
-	while ((opt = getopt(argc, argv, "c:vh")) != -1) {
+	while ((opt = getopt(argc, argv, "c:tvh")) != -1) {
 		switch (opt) {
 		case 'c':
 			path = optarg;
+			break;
+		case 't':
+			check_only = true;
 			break;
 		case 'v':
 			verbose = true;
@@ -181,14 +195,22 @@ int main(int argc, char **argv)
 		log_error("cannot initialise libsodium");
 		return 1;
 	}
-	if (config_load(&cfg, path, false, stderr) > 0) {
+	/* With -t unknown keys are errors; a running daemon only warns of them. */
+	rc = config_load(&cfg, path, check_only, stderr);
+	if (rc > 0 || check_only) {
+		config_free(&cfg);
+		return rc > 0 ? 1 : 0;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (block_signals(&mask) < 0) {
+		log_error("cannot block signals: %s", strerror(errno));
 		config_free(&cfg);
 		return 1;
 	}
-	signal(SIGPIPE, SIG_IGN);
 	rc = device_up(&dev, cfg.ifname, cfg.mtu, cfg.listen_port, cfg.private_key);
 	if (rc == 0)
 		rc = add_peers(&dev, &cfg);
+	config_free(&cfg); /* the private key now lives only in the device */
 	if (rc == 0 && (rc = device_start(&dev)) != 0)
 		log_error("cannot start the data threads: %s", strerror(-rc));
 	if (rc == 0) {
@@ -196,10 +218,9 @@ int main(int argc, char **argv)
 		inet_ntop(AF_INET6, &dev.addr, addr, sizeof(addr));
 		log_info("interface %s up: address %s, UDP port %u, %zu peers", dev.ifname, addr,
 			 dev.listen_port, dev.npeers);
-		rc = run(&dev);
+		rc = run(&dev, &mask);
 		log_info("shutting down");
 	}
-	config_free(&cfg);
 	device_down(&dev);
 	return rc ? 1 : 0;
 }

@@ -4,7 +4,7 @@
 # Needs no privileges and no network. ALAMESH overrides the binary.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
-alamesh=${ALAMESH:-$top/build/alamesh}
+alamesh=${ALAMESH:-$top/${BUILD:-build}/alamesh}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fails=0

@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# Bad configs: alameshd (and alameshd -t) must exit 1 with "FILE:LINE: ..."
+# on stderr and never create its interface, not even for a moment (an
+# `ip monitor link` in the namespace watches). A good config passes -t, and
+# an unknown section is an error for -t but only a warning (naming
+# FILE:LINE) at run time, as daemon/config.h specifies.
+set -u
+# shellcheck source=tests/lib/netns.sh
+. "$(dirname "$0")/../lib/netns.sh"
+
+need_root
+need_tool ip wg
+need_alamesh
+
+NS="$NS_PREFIX-c"
+ns_add "$NS"
+new_node K
+new_node P
+
+# The watcher is ready once it reports a TUN made for the purpose (made
+# again until it does: it may not have subscribed yet).
+ns_spawn monitor "$NS" ip monitor link
+MON_LOG=${PROC_LOG[monitor]}
+READY=$(ifname ready) || exit 1
+probe_monitor() {
+	ip -n "$NS" tuntap add "$READY" mode tun && ip -n "$NS" link del "$READY" &&
+		grep -q "$READY" "$MON_LOG"
+}
+wait_for probe_monitor 5 || fail "ip monitor link not reporting"
+
+# conf_file NAME: writes a config (on stdin) to NAME.conf, prints its path.
+conf_file() {
+	local f="$NS_WORK/$1.conf"
+	(umask 077 && cat >"$f")
+	printf '%s\n' "$f"
+}
+
+# no_iface IFNAME: IFNAME does not exist and never appeared.
+no_iface() {
+	if ip -n "$NS" link show "$1" >/dev/null 2>&1; then
+		check_fail "$1 exists"
+	elif grep -q "$1" "$MON_LOG"; then
+		check_fail "$1 was created (ip monitor: $(grep -m1 "$1" "$MON_LOG"))"
+	fi
+}
+
+# reject WHAT LINE FILE IFNAME [-t]: alameshd exits 1 naming FILE:LINE and
+# creates no interface. A failed case is reported and the next one runs.
+reject() {
+	local what=$1 line=$2 file=$3 ifn=$4 mode=${5:-} rc
+	local args=(-c "$file") label="alameshd"
+	[ -n "$mode" ] && args=("$mode" -c "$file") label="alameshd $mode"
+	nsx "$NS" timeout --foreground 10 "$ALAMESHD" "${args[@]}" >"$NS_WORK/out" 2>"$NS_WORK/err"
+	rc=$?
+	local err
+	err=$(head -c 300 "$NS_WORK/err")
+	if [ "$rc" -eq 124 ]; then
+		check_fail "$label, $what: still running after 10 s"
+	elif [ "$rc" -ne 1 ]; then
+		check_fail "$label, $what: exit status $rc, want 1 (stderr: $err)"
+	elif ! grep -qF "$file:$line:" "$NS_WORK/err"; then
+		check_fail "$label, $what: stderr does not name $file:$line: $err"
+	fi
+	local before=$CHECK_FAILS
+	no_iface "$ifn"
+	[ "$before" -eq "$CHECK_FAILS" ] && [ "$rc" -eq 1 ] &&
+		grep -qF "$file:$line:" "$NS_WORK/err" &&
+		pass "$label, $what: exit 1, $(grep -m1 -F "$file:$line:" "$NS_WORK/err")"
+	return 0
+}
+
+# Each case: a config whose line LINE is wrong.
+I=$(ifname c1) || exit 1
+f=$(conf_file c1 <<EOF
+[Interface]
+Name = $I
+PrivateKey = not-a-key
+ListenPort = 51820
+EOF
+)
+reject "bad private key" 3 "$f" "$I"
+reject "bad private key" 3 "$f" "$I" -t
+
+I=$(ifname c2) || exit 1
+f=$(conf_file c2 <<EOF
+[Interface]
+Name = $I
+PrivateKey = ${K_PRIV%?}
+ListenPort = 51820
+EOF
+)
+reject "private key one character short" 3 "$f" "$I"
+
+I=$(ifname c3) || exit 1
+f=$(conf_file c3 <<EOF
+[Interface]
+Name = $I
+PrivateKey = $K_PRIV
+ListenPort = 70000
+EOF
+)
+reject "port 70000" 4 "$f" "$I"
+reject "port 70000" 4 "$f" "$I" -t
+
+I=$(ifname c4) || exit 1
+f=$(conf_file c4 <<EOF
+[Interface]
+Name = $I
+PrivateKey = $K_PRIV
+ListenPort = http
+EOF
+)
+reject "port 'http'" 4 "$f" "$I"
+
+I=$(ifname c5) || exit 1
+f=$(conf_file c5 <<EOF
+[Interface]
+Name = $I
+PrivateKey = $K_PRIV
+ListenPort = 51820
+
+[Peer]
+PublicKey = AAAA
+EOF
+)
+reject "bad peer public key" 7 "$f" "$I"
+
+I=$(ifname c6) || exit 1
+f=$(conf_file c6 <<EOF
+[Interface]
+Name = $I
+PrivateKey = $K_PRIV
+ListenPort = 51820
+
+[Peer]
+PublicKey = $P_PUB
+Endpoint = 10.0.0.2
+EOF
+)
+reject "endpoint without a port" 8 "$f" "$I"
+
+I=$(ifname c7) || exit 1
+f=$(conf_file c7 <<EOF
+[Interface]
+Name = $I
+PrivateKey = $K_PRIV
+ListenPort = 51820
+
+[Bogus]
+Key = value
+EOF
+)
+reject "unknown section" 6 "$f" "$I" -t
+
+# At run time the unknown section is a warning naming it; the daemon runs.
+ns_spawn alameshd "$NS" "$ALAMESHD" -c "$f"
+if ! wait_for "ip -n $NS -6 addr show dev $I | grep -q ' $K_ADDR/128'" 10; then
+	check_fail "alameshd, unknown section: not up with $K_ADDR on $I after 10 s (config.h: only a warning at run time)"
+elif ! wait_for "grep -qF '$f:6:' '${PROC_LOG[alameshd]}'" 5; then
+	check_fail "alameshd, unknown section: no warning naming $f:6"
+else
+	pass "alameshd, unknown section: runs, warns $(grep -m1 -F "$f:6:" "${PROC_LOG[alameshd]}")"
+fi
+proc_stop alameshd TERM 10
+[ "$PROC_RC" -eq 0 ] || check_fail "alameshd exit status $PROC_RC after SIGTERM"
+
+# The missing file names the file.
+nsx "$NS" timeout --foreground 10 "$ALAMESHD" -c "$NS_WORK/missing.conf" >/dev/null 2>"$NS_WORK/err"
+rc=$?
+if [ "$rc" -ne 1 ]; then
+	check_fail "missing config: exit status $rc, want 1"
+elif ! grep -qF "$NS_WORK/missing.conf" "$NS_WORK/err"; then
+	check_fail "missing config: stderr does not name the file"
+else
+	pass "missing config: exit 1, $(head -n1 "$NS_WORK/err")"
+fi
+
+# The control: a good config passes -t (and -t creates nothing either).
+I=$(ifname c8) || exit 1
+f=$(conf_file c8 <<EOF
+[Interface]
+Name = $I
+PrivateKey = $K_PRIV
+ListenPort = 51820
+MTU = 1420
+
+[Peer]
+PublicKey = $P_PUB
+Endpoint = [fd00::2]:51820
+PersistentKeepalive = 25
+EOF
+)
+nsx "$NS" timeout --foreground 10 "$ALAMESHD" -t -c "$f" >/dev/null 2>"$NS_WORK/err"
+rc=$?
+if [ "$rc" -ne 0 ]; then
+	check_fail "good config: alameshd -t exit status $rc: $(head -c 300 "$NS_WORK/err")"
+else
+	pass "good config: alameshd -t exit 0"
+fi
+no_iface "$I"
+check_done "bad configs rejected"

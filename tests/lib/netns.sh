@@ -1,0 +1,459 @@
+# shellcheck shell=bash disable=SC2034  # sets globals (NS_A, EP_A, PROC_RC...) for its callers
+# Sourced by the netns integration tests, the benchmark and the demo.
+#
+# Everything a test creates carries the run's prefix (NS_PREFIX, "t<pid>"),
+# so concurrent runs never collide: namespaces, interface names (and with them
+# the control sockets in /var/run/wireguard, which namespaces share) and the
+# work directory. Every process is started through ns_spawn, which records
+# its pid; the EXIT/INT/TERM trap kills them all and deletes the namespaces,
+# whatever way the script ends. Every wait is bounded.
+
+set -u
+
+NS_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+NS_PREFIX=${NS_PREFIX:-t$$}
+# make passes BUILD (given on its command line) down to us; relative to the top.
+BUILD_DIR=${BUILD_DIR:-${BUILD:-build}}
+case $BUILD_DIR in /*) ;; *) BUILD_DIR=$NS_TOP/$BUILD_DIR ;; esac
+ALAMESHD=${ALAMESHD:-$BUILD_DIR/alameshd}
+ALAMESH=${ALAMESH:-$BUILD_DIR/alamesh}
+WG_SOCK_DIR=/var/run/wireguard
+
+NS_WORK=$(mktemp -d "/tmp/$NS_PREFIX.XXXXXX") || {
+	echo "FAIL: mktemp" >&2
+	exit 1
+}
+NS_PAIRS=0         # how many veth pairs so far (picks the underlay subnet)
+declare -gA PROC_PID=() # name -> pid of everything ns_spawn started
+declare -gA PROC_LOG=() # name -> its log file
+declare -gA PROC_NS=()  # name -> the namespace it runs in
+NS_CLEANED=0
+
+_ts() { date +%H:%M:%S; }
+step() { printf '[%s] == %s\n' "$(_ts)" "$*"; }
+info() { printf '[%s]    %s\n' "$(_ts)" "$*"; }
+pass() { printf '[%s] PASS: %s\n' "$(_ts)" "$*"; }
+
+# Prints every tracked process's log, for the failure report.
+dump_logs() {
+	local name
+	for name in "${!PROC_LOG[@]}"; do
+		[ -s "${PROC_LOG[$name]}" ] || continue
+		echo "---- log of $name (last 30 lines) ----"
+		tail -n 30 "${PROC_LOG[$name]}"
+	done
+}
+
+# Reports a failure with the logs and ends the test (the trap cleans up).
+fail() {
+	printf '[%s] FAIL: %s\n' "$(_ts)" "$*" >&2
+	dump_logs >&2
+	exit 1
+}
+
+# check_fail MSG: records a failure and carries on, for tests whose cases are
+# independent; check_done ends such a test (exit 1 if any case failed).
+CHECK_FAILS=0
+check_fail() {
+	printf '[%s] FAIL: %s\n' "$(_ts)" "$*" >&2
+	CHECK_FAILS=$((CHECK_FAILS + 1))
+	return 1
+}
+check_done() {
+	[ "$CHECK_FAILS" -eq 0 ] || fail "$CHECK_FAILS case(s) failed"
+	pass "$*"
+}
+
+need_root() {
+	[ "$(id -u)" -eq 0 ] || fail "must run as root (network namespaces)"
+}
+
+need_tool() {
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 || fail "missing tool: $t (make deps)"
+	done
+}
+
+# The daemon under test must be built; a clear failure naming it otherwise.
+need_alamesh() {
+	[ -x "$ALAMESHD" ] || fail "alameshd not built: $ALAMESHD (make)"
+}
+
+# wait_for CMD TIMEOUT: polls CMD (a string for eval) every 0.1 s until it
+# succeeds; returns 1 after TIMEOUT seconds.
+wait_for() {
+	local cmd=$1 timeout=${2:-10}
+	local deadline=$((SECONDS + timeout))
+	while :; do
+		eval "$cmd" >/dev/null 2>&1 && return 0
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
+# Runs a command, failing the test with MSG if it fails.
+must() {
+	local msg=$1
+	shift
+	"$@" || fail "$msg (command: $*)"
+}
+
+nsx() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+# ifname SUFFIX: an interface name of this run ("$NS_PREFIX-SUFFIX"), which
+# also names its control socket in the shared /var/run/wireguard.
+ifname() {
+	local n="$NS_PREFIX-$1"
+	[ ${#n} -le 15 ] || fail "interface name too long: $n"
+	printf '%s\n' "$n"
+}
+
+ns_add() {
+	local ns=$1
+	ip netns add "$ns" || fail "ip netns add $ns"
+	ip -n "$ns" link set lo up || fail "lo up in $ns"
+}
+
+# netns_pair A B: two namespaces "$NS_PREFIX-A" and "$NS_PREFIX-B" (their
+# names left in NS_A and NS_B) joined by a veth pair with
+#   A: 10.N.0.1/24 fd00:N::1/64     B: 10.N.0.2/24 fd00:N::2/64
+# (N counts pairs from 1). The addresses are left in U4_A U4_B U6_A U6_B,
+# the veth names in V_A V_B.
+netns_pair() {
+	NS_A="$NS_PREFIX-$1" NS_B="$NS_PREFIX-$2"
+	local a=$NS_A b=$NS_B
+	NS_PAIRS=$((NS_PAIRS + 1))
+	local n=$NS_PAIRS
+	local va vb
+	va=$(ifname "v${n}a") || exit 1
+	vb=$(ifname "v${n}b") || exit 1
+	ns_add "$a"
+	ns_add "$b"
+	ip link add "$va" netns "$a" type veth peer name "$vb" netns "$b" ||
+		fail "veth $va/$vb"
+	U4_A=10.$n.0.1 U4_B=10.$n.0.2 U6_A=fd00:$n::1 U6_B=fd00:$n::2 V_A=$va V_B=$vb
+	must "underlay A" ip -n "$a" addr add "$U4_A/24" dev "$va"
+	must "underlay B" ip -n "$b" addr add "$U4_B/24" dev "$vb"
+	must "underlay A6" ip -n "$a" addr add "$U6_A/64" dev "$va" nodad
+	must "underlay B6" ip -n "$b" addr add "$U6_B/64" dev "$vb" nodad
+	must "veth up" ip -n "$a" link set "$va" up
+	must "veth up" ip -n "$b" link set "$vb" up
+	wait_for "ip netns exec $a ping -c1 -W1 $U4_B" 10 || fail "underlay IPv4 $a -> $b"
+	wait_for "ip netns exec $a ping -6 -c1 -W1 $U6_B" 10 || fail "underlay IPv6 $a -> $b"
+}
+
+# use_underlay 4|6 PORT: sets EP_A and EP_B, the "host:port" of A and B on
+# that underlay of the last pair. For 6 the IPv4 addresses are removed, so
+# nothing can quietly fall back to IPv4.
+use_underlay() {
+	local fam=$1 port=$2
+	case $fam in
+	4) EP_A="$U4_A:$port" EP_B="$U4_B:$port" ;;
+	6)
+		EP_A="[$U6_A]:$port" EP_B="[$U6_B]:$port"
+		must "flush IPv4 on A" ip -n "$NS_A" -4 addr flush dev "$V_A"
+		must "flush IPv4 on B" ip -n "$NS_B" -4 addr flush dev "$V_B"
+		;;
+	*) fail "underlay must be 4 or 6, not '$fam'" ;;
+	esac
+}
+
+# ns_spawn NAME NS CMD...: starts CMD in NS in the background, in a session
+# of its own (so Ctrl-C reaches only this script and the cleanup can kill the
+# whole group); stdout+stderr go to $NS_WORK/NAME.log.
+ns_spawn() {
+	local name=$1 ns=$2
+	shift 2
+	local log="$NS_WORK/$name.log"
+	setsid ip netns exec "$ns" "$@" >"$log" 2>&1 </dev/null &
+	PROC_PID[$name]=$!
+	PROC_LOG[$name]=$log
+	PROC_NS[$name]=$ns
+}
+
+proc_alive() {
+	local pid=${PROC_PID[$1]:-}
+	[ -n "$pid" ] || return 1
+	local state
+	state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+
+# proc_wait NAME TIMEOUT: waits for NAME to exit; sets PROC_RC to its exit
+# status (or 124 when it had to be killed). Returns 0 if it exited in time.
+proc_wait() {
+	local name=$1 timeout=${2:-10}
+	local pid=${PROC_PID[$name]:-}
+	PROC_RC=127
+	[ -n "$pid" ] || return 1
+	local deadline=$((SECONDS + timeout))
+	while proc_alive "$name" && [ "$SECONDS" -lt "$deadline" ]; do
+		sleep 0.1
+	done
+	if proc_alive "$name"; then
+		_proc_kill "$name"
+		PROC_RC=124
+		return 1
+	fi
+	wait "$pid" 2>/dev/null
+	PROC_RC=$?
+	unset "PROC_PID[$name]"
+	return 0
+}
+
+# proc_stop NAME [SIGNAL] [TIMEOUT]: signals NAME and waits for it (bounded);
+# PROC_RC holds its exit status.
+proc_stop() {
+	local name=$1 sig=${2:-TERM} timeout=${3:-10}
+	local pid=${PROC_PID[$name]:-}
+	PROC_RC=127
+	[ -n "$pid" ] || return 1
+	kill -"$sig" "$pid" 2>/dev/null
+	proc_wait "$name" "$timeout"
+}
+
+# Our namespaces: every one named "$NS_PREFIX-*", including those made by a
+# subshell whose bookkeeping the main shell never saw.
+ns_ours() {
+	ip netns list 2>/dev/null | awk -v p="$NS_PREFIX-" 'index($1, p) == 1 {print $1}'
+}
+
+# Stops one tracked process: TERM to its group, bounded wait, then KILL.
+_proc_kill() {
+	local name=$1 pid=${PROC_PID[$1]}
+	kill -TERM -- "-$pid" 2>/dev/null
+	kill -TERM "$pid" 2>/dev/null
+	local deadline=$((SECONDS + 5))
+	while proc_alive "$name" && [ "$SECONDS" -lt "$deadline" ]; do
+		sleep 0.1
+	done
+	kill -KILL -- "-$pid" 2>/dev/null
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	unset "PROC_PID[$name]" "PROC_NS[$name]"
+}
+
+# ns_del NS: kills the processes in NS (tracked or not) and deletes it.
+ns_del() {
+	local ns=$1 name pid
+	for name in "${!PROC_PID[@]}"; do
+		[ "${PROC_NS[$name]:-}" = "$ns" ] && _proc_kill "$name"
+	done
+	for pid in $(ip netns pids "$ns" 2>/dev/null); do
+		kill -KILL "$pid" 2>/dev/null
+	done
+	ip netns del "$ns" 2>/dev/null
+}
+
+# Kills every tracked process and deletes all our namespaces (with whatever
+# still runs in them); the work directory stays.
+ns_teardown() {
+	local name ns
+	for name in "${!PROC_PID[@]}"; do
+		_proc_kill "$name"
+	done
+	for ns in $(ns_ours); do
+		ns_del "$ns"
+	done
+	rm -f "$WG_SOCK_DIR/$NS_PREFIX-"*.sock
+}
+
+# Everything, once: teardown and the work directory (kept with KEEP_LOGS=1).
+ns_cleanup() {
+	[ "$NS_CLEANED" -eq 1 ] && return 0
+	NS_CLEANED=1
+	ns_teardown
+	if [ "${KEEP_LOGS:-0}" = 1 ]; then
+		echo "logs kept in $NS_WORK"
+	else
+		rm -rf "$NS_WORK"
+	fi
+}
+
+_on_exit() {
+	local rc=$?
+	trap - EXIT INT TERM
+	ns_cleanup
+	exit "$rc"
+}
+_on_signal() {
+	echo "interrupted ($1), cleaning up" >&2
+	trap - EXIT INT TERM
+	ns_cleanup
+	[ "$1" = INT ] && exit 130
+	exit 143
+}
+trap _on_exit EXIT
+trap '_on_signal INT' INT
+trap '_on_signal TERM' TERM
+
+# ---- keys and addresses ----------------------------------------------------
+
+key_gen() { wg genkey; }
+key_pub() { printf '%s\n' "$1" | wg pubkey; }
+
+# addr_py PUB: the address per DESIGN.md ("Address"), computed here so the
+# tests do not depend on the code they test.
+addr_py() {
+	python3 - "$1" <<'EOF'
+import base64, hashlib, ipaddress, sys
+raw = base64.b64decode(sys.argv[1], validate=True)
+if len(raw) != 32:
+    sys.exit("bad key length")
+h = hashlib.blake2s(b"alamesh address" + raw).digest()
+print(ipaddress.IPv6Address(b"\xfc" + h[:15]))
+EOF
+}
+
+# key_addr PUB: the node address. When build/alamesh exists its answer is
+# checked against the independent computation, so a mismatch fails loudly.
+key_addr() {
+	local want got
+	want=$(addr_py "$1") || fail "cannot derive the address of $1"
+	if [ -x "$ALAMESH" ] && got=$("$ALAMESH" addr "$1" 2>/dev/null) && [ -n "$got" ]; then
+		got=$(python3 -c 'import ipaddress,sys; print(ipaddress.IPv6Address(sys.argv[1]))' \
+			"$got" 2>/dev/null) || fail "alamesh addr printed an invalid address for $1"
+		[ "$got" = "$want" ] || fail "alamesh addr $1 = $got, DESIGN.md says $want"
+	fi
+	printf '%s\n' "$want"
+}
+
+# new_node VAR: generates a key pair; sets VAR_PRIV, VAR_PUB, VAR_ADDR and
+# writes the private key to $NS_WORK/VAR.key (mode 0600).
+new_node() {
+	local v=$1 priv pub addr
+	priv=$(key_gen) || fail "wg genkey"
+	pub=$(key_pub "$priv") || fail "wg pubkey"
+	addr=$(key_addr "$pub") || exit 1
+	(umask 077 && printf '%s\n' "$priv" >"$NS_WORK/$v.key")
+	printf -v "${v}_PRIV" '%s' "$priv"
+	printf -v "${v}_PUB" '%s' "$pub"
+	printf -v "${v}_ADDR" '%s' "$addr"
+	printf -v "${v}_KEYFILE" '%s' "$NS_WORK/$v.key"
+}
+
+# ---- alameshd ----------------------------------------------------------------
+
+# alameshd_conf FILE IFNAME PRIVKEY PORT: writes the [Interface] section.
+alameshd_conf() {
+	local file=$1 ifname=$2 priv=$3 port=$4
+	(umask 077 && cat >"$file") <<EOF
+[Interface]
+Name = $ifname
+PrivateKey = $priv
+ListenPort = $port
+MTU = 1420
+EOF
+}
+
+# alameshd_conf_peer FILE PUB [ENDPOINT] [KEEPALIVE]: appends a [Peer].
+alameshd_conf_peer() {
+	local file=$1 pub=$2 ep=${3:-} ka=${4:-}
+	{
+		printf '\n[Peer]\nPublicKey = %s\n' "$pub"
+		[ -n "$ep" ] && printf 'Endpoint = %s\n' "$ep"
+		[ -n "$ka" ] && printf 'PersistentKeepalive = %s\n' "$ka"
+	} >>"$file"
+}
+
+# alameshd_start NAME NS CONF IFNAME ADDR: starts alameshd and waits (bounded)
+# until its TUN is up with ADDR on it.
+alameshd_start() {
+	local name=$1 ns=$2 conf=$3 ifname=$4 addr=$5
+	ns_spawn "$name" "$ns" "$ALAMESHD" -c "$conf"
+	if ! wait_for "ip -n $ns -6 addr show dev $ifname | grep -q ' $addr/128'" 10; then
+		proc_alive "$name" || fail "$name exited at start-up"
+		fail "$name: no $ifname with $addr/128 after 10 s"
+	fi
+	info "$name up in $ns: $ifname $addr"
+}
+
+# ---- wireguard-go -------------------------------------------------------------
+
+# wggo_start NAME NS IFNAME KEYFILE PORT ADDR: wireguard-go in the foreground
+# (tracked), its key and port, its own derived /128 and the mesh route.
+wggo_start() {
+	local name=$1 ns=$2 ifname=$3 keyfile=$4 port=$5 addr=$6
+	ns_spawn "$name" "$ns" env WG_PROCESS_FOREGROUND=1 LOG_LEVEL=verbose wireguard-go "$ifname"
+	wait_for "test -S $WG_SOCK_DIR/$ifname.sock && ip -n $ns link show $ifname" 10 ||
+		fail "$name: wireguard-go did not create $ifname"
+	must "wg set $ifname" nsx "$ns" wg set "$ifname" private-key "$keyfile" listen-port "$port"
+	must "addr on $ifname" ip -n "$ns" -6 addr add "$addr/128" dev "$ifname" nodad
+	must "mtu on $ifname" ip -n "$ns" link set "$ifname" mtu 1420 up
+	must "mesh route on $ifname" ip -n "$ns" -6 route add fc00::/7 dev "$ifname"
+	info "$name up in $ns: $ifname $addr"
+}
+
+# wggo_peer NS IFNAME PUB ALLOWED [ENDPOINT] [KEEPALIVE]
+wggo_peer() {
+	local ns=$1 ifname=$2 pub=$3 allowed=$4 ep=${5:-} ka=${6:-}
+	local args=(peer "$pub" allowed-ips "$allowed")
+	[ -n "$ep" ] && args+=(endpoint "$ep")
+	[ -n "$ka" ] && args+=(persistent-keepalive "$ka")
+	must "wg set $ifname peer" nsx "$ns" wg set "$ifname" "${args[@]}"
+}
+
+# wggo_handshake_age NS IFNAME PUB: seconds since the latest handshake with
+# PUB as wg reports it; fails (returns 1) when there has been none.
+wggo_handshake_age() {
+	local ns=$1 ifname=$2 pub=$3 line ts
+	line=$(nsx "$ns" wg show "$ifname" latest-handshakes 2>/dev/null | grep -F "$pub") || return 1
+	ts=${line##*[[:space:]]}
+	[ "$ts" -gt 0 ] 2>/dev/null || return 1
+	echo $(($(date +%s) - ts))
+}
+
+# ---- traffic --------------------------------------------------------------------
+
+# ping_ok NS DEST [COUNT]: pings (IPv6 or IPv4 by the address), bounded.
+ping_ok() {
+	local ns=$1 dst=$2 count=${3:-3} fam=-4
+	case $dst in *:*) fam=-6 ;; esac
+	nsx "$ns" timeout --foreground 20 ping "$fam" -c "$count" -i 0.2 -W 2 "$dst" >"$NS_WORK/ping.out" 2>&1
+}
+
+# ping_until NS DEST TIMEOUT: the first packets may be lost to the handshake;
+# polls with single pings until one gets through.
+ping_until() {
+	local ns=$1 dst=$2 timeout=${3:-15} fam=-4
+	case $dst in *:*) fam=-6 ;; esac
+	wait_for "ip netns exec $ns ping $fam -c1 -W1 $dst" "$timeout"
+}
+
+# iperf_server NAME NS: an iperf3 server (tracked), ready when it returns.
+iperf_server() {
+	local name=$1 ns=$2 port=${3:-5201}
+	ns_spawn "$name" "$ns" iperf3 -s -p "$port"
+	wait_for "ip netns exec $ns ss -Hltn 'sport = :$port' | grep -q LISTEN" 10 ||
+		fail "$name: iperf3 server not listening"
+}
+
+# iperf_gbps NS DEST SECONDS [PORT] [-R]: a single-stream TCP transfer from
+# NS to DEST (with -R, from DEST to NS); prints the receiver's throughput in
+# Gbit/s. Returns 1 if it failed or moved nothing.
+iperf_gbps() {
+	local ns=$1 dst=$2 secs=$3 port=${4:-5201} extra=()
+	[ $# -ge 5 ] && extra=("$5")
+	local out="$NS_WORK/iperf.$ns.json"
+	nsx "$ns" timeout --foreground $((secs + 20)) iperf3 -J -c "$dst" -p "$port" -t "$secs" \
+		--connect-timeout 5000 "${extra[@]}" >"$out" 2>&1 || {
+		grep -m1 '"error"' "$out" >&2 || tail -n 3 "$out" >&2
+		return 1
+	}
+	python3 - "$out" <<'EOF'
+import json, sys
+try:
+    r = json.load(open(sys.argv[1]))
+    bps = r["end"]["sum_received"]["bits_per_second"]
+except Exception as e:
+    sys.exit("iperf3: cannot parse result: %s" % e)
+if not bps > 0:
+    sys.exit("iperf3: zero throughput")
+print("%.3f" % (bps / 1e9))
+EOF
+}
