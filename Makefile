@@ -35,7 +35,7 @@ TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZERS  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 LIBALAMESH := $(BUILD)/libalamesh.a
 
-.PHONY: all deps check check-unit check-integration check-lint unit fuzzers fuzz \
+.PHONY: all deps check check-unit check-integration check-lint san unit fuzzers fuzz \
         install uninstall bench demo clean format
 .DEFAULT_GOAL := all
 
@@ -90,24 +90,32 @@ deps:
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
 	else echo "all dependencies present"; fi
 
-# The test suites: unit tests under ASan+UBSan, netns integration tests
-# against real daemons, and lint (man pages, formatting, fuzz smoke runs).
-# The last line sums them all.
+# The test suites: unit tests and the integration tests' daemons built with
+# ASan+UBSan (build/san), lint (man pages, formatting, fuzz smoke runs). A
+# suite that fails to build counts as a failure. The last line sums them all.
+SAN_BUILD := build/san
 check:
 	@rm -rf $(BUILD)/results && mkdir -p $(BUILD)/results
-	@$(MAKE) --no-print-directory check-unit check-lint check-integration || true
+	@$(MAKE) --no-print-directory check-unit || echo "FAIL unit suite (build or run)" >>$(BUILD)/results/unit.txt
+	@$(MAKE) --no-print-directory check-lint || echo "FAIL lint suite (build or run)" >>$(BUILD)/results/lint.txt
+	@$(MAKE) --no-print-directory check-integration || echo "FAIL integration suite (build or run)" >>$(BUILD)/results/integration.txt
 	@tests/lib/summary.sh $(BUILD)/results
 
-check-unit:
-	$(MAKE) --no-print-directory BUILD=build/san SANITIZE=1 unit all
-	@tests/lib/run-unit.sh $(BUILD)/results build/san/tests
+san:
+	$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) SANITIZE=1 unit all
 
-check-lint: all
+check-unit: san
+	@mkdir -p $(BUILD)/results
+	tests/lib/run-unit.sh $(BUILD)/results $(SAN_BUILD)/tests
+
+check-lint:
+	@mkdir -p $(BUILD)/results
 	$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang FUZZ=1 fuzzers
-	@tests/lib/run-lint.sh $(BUILD)/results
+	tests/lib/run-lint.sh $(BUILD)/results
 
-check-integration: all
-	@tests/lib/run-integration.sh $(BUILD)/results
+check-integration: san
+	@mkdir -p $(BUILD)/results
+	BUILD=$(SAN_BUILD) tests/lib/run-integration.sh $(BUILD)/results
 
 bench: all
 	tests/bench/bench.sh

@@ -19,6 +19,7 @@
 #include "daemon/packet.h"
 #include "daemon/udp.h"
 #include "wgproto/crypto.h"
+#include "wgproto/encoding.h"
 #include "wgproto/messages.h"
 
 #define RX_TID 1
@@ -101,8 +102,13 @@ static void run_begin(struct rx_run *run, struct peer *p, struct wg_keypair *kp,
 	if (confirmed)
 		wg_timers_handshake_complete(&p->timers, now);
 	pthread_mutex_unlock(&p->lock);
-	if (confirmed)
+	if (confirmed) {
+		char name[WG_KEY_B64_LEN + 1];
 		atomic_store(&p->last_handshake_ns, now_wall());
+		/* The public key only: it names the peer and is no secret. */
+		key_to_base64(name, p->handshake.remote_static);
+		log_info("peer %s: handshake complete (responder), first data received", name);
+	}
 	if (dropped) {
 		wg_index_remove(&p->dev->index, dropped->local_index);
 		wg_keypair_put(dropped);
