@@ -21,6 +21,7 @@
 #include "wgproto/crypto.h"
 #include "wgproto/encoding.h"
 #include "wgproto/messages.h"
+#include "wgproto/transport.h"
 
 #define RX_TID 1
 
@@ -121,17 +122,13 @@ static void receive_data(struct device *dev, uint8_t *buf, size_t len,
 			 uint64_t now)
 {
 	struct wg_msg_data *hdr = (struct wg_msg_data *)buf;
-	uint64_t counter = wg_le64(hdr->counter);
-	size_t plen = len - WG_DATA_OVERHEAD;
 	struct wg_keypair *kp;
+	size_t plen;
 
 	kp = wg_index_get_keypair(&dev->index, wg_le32(hdr->receiver));
 	if (!kp)
 		return;
-	if (!wg_keypair_can_receive(kp, now) ||
-	    !wg_aead_decrypt(hdr->encrypted, hdr->encrypted, len - sizeof(*hdr), NULL, 0, counter,
-			     kp->recv_key) ||
-	    !wg_replay_accept(&kp->replay, counter)) {
+	if (wg_transport_open(kp, buf, len, now, &plen) != WG_OPEN_OK) {
 		wg_keypair_put(kp);
 		return;
 	}

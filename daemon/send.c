@@ -19,6 +19,7 @@
 #include "routing/address.h"
 #include "wgproto/crypto.h"
 #include "wgproto/messages.h"
+#include "wgproto/transport.h"
 
 #define TX_TID	     0
 #define ICMP_COST_NS (NSEC_PER_SEC / 100) /* 100 errors a second */
@@ -41,32 +42,6 @@ struct tx_batch {
 	size_t frame_len; /* a frame read but not yet cut (no room left) */
 	unsigned int n, nout;
 };
-
-/* Payloads are padded to a multiple of 16, but never past the MTU. */
-static uint32_t padded_len(uint32_t len, uint32_t mtu)
-{
-	uint32_t padded = (len + WG_PADDING_MULTIPLE - 1) & ~(uint32_t)(WG_PADDING_MULTIPLE - 1);
-
-	if (padded > mtu)
-		padded = mtu > len ? mtu : len;
-	return padded;
-}
-
-/* Encrypts the plaintext at buf + header in place; returns the datagram length. */
-static size_t seal(uint8_t *buf, uint32_t len, uint32_t mtu, const struct wg_keypair *kp,
-		   uint64_t counter)
-{
-	struct wg_msg_data *hdr = (struct wg_msg_data *)buf;
-	uint32_t plen = padded_len(len, mtu);
-
-	memset(buf + sizeof(*hdr) + len, 0, plen - len);
-	hdr->type = WG_MSG_DATA;
-	memset(hdr->reserved, 0, sizeof(hdr->reserved));
-	wg_put_le32(hdr->receiver, kp->remote_index);
-	wg_put_le64(hdr->counter, counter);
-	wg_aead_encrypt(hdr->encrypted, hdr->encrypted, plen, NULL, 0, counter, kp->send_key);
-	return sizeof(*hdr) + plen + WG_AEAD_TAG_LEN;
-}
 
 int send_datagram(struct device *dev, const struct sockaddr_in6 *dst, const void *buf, size_t len)
 {
@@ -189,7 +164,7 @@ void send_keepalive(struct peer *p, uint64_t now)
 		want_handshake(p);
 		return;
 	}
-	size_t len = seal(buf, 0, p->dev->mtu, kp, counter);
+	size_t len = wg_transport_seal(buf, 0, p->dev->mtu, kp, counter);
 	wg_keypair_put(kp);
 	if (send_datagram(p->dev, &dst, buf, len) == 0)
 		atomic_fetch_add(&p->tx_bytes, len);
@@ -217,7 +192,7 @@ void send_staged(struct peer *p, uint64_t now)
 		return;
 	for (s = list; s; s = s->next) {
 		memcpy(buf + sizeof(struct wg_msg_data), s->data, s->len);
-		size_t len = seal(buf, s->len, p->dev->mtu, kp, counter++);
+		size_t len = wg_transport_seal(buf, s->len, p->dev->mtu, kp, counter++);
 		if (send_datagram(p->dev, &dst, buf, len) == 0)
 			atomic_fetch_add(&p->tx_bytes, len);
 	}
@@ -288,7 +263,7 @@ static void seal_run(struct device *dev, struct tx_batch *b, struct peer *p, uns
 
 	for (unsigned int i = from; i < to; i++) {
 		unsigned int o = b->nout++;
-		size_t len = seal(b->buf[i], b->len[i], dev->mtu, kp, counter++);
+		size_t len = wg_transport_seal(b->buf[i], b->len[i], dev->mtu, kp, counter++);
 		b->dst[o] = dst;
 		b->iov[o].iov_base = b->buf[i];
 		b->iov[o].iov_len = len;
