@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "daemon/checksum.h"
 #include "daemon/offload.h"
 #include "daemon/packet.h"
 
@@ -23,56 +24,6 @@
 #define TCP_CSUM_OFFSET 16
 #define UDP_CSUM_OFFSET 6
 
-/* One's-complement sum in native byte order (RFC 1071 1.2(B)), 32 bits at a time. */
-static uint64_t csum_add(uint64_t sum, const uint8_t *p, size_t len)
-{
-	for (; len >= 16; p += 16, len -= 16) {
-		uint32_t w[4];
-		memcpy(w, p, sizeof(w));
-		sum += (uint64_t)w[0] + w[1] + w[2] + w[3];
-	}
-	for (; len >= 4; p += 4, len -= 4) {
-		uint32_t w;
-		memcpy(&w, p, sizeof(w));
-		sum += w;
-	}
-	if (len >= 2) {
-		uint16_t h;
-		memcpy(&h, p, sizeof(h));
-		sum += h;
-		p += 2;
-		len -= 2;
-	}
-	if (len) {
-		uint16_t h = 0;
-		memcpy(&h, p, 1);
-		sum += h;
-	}
-	return sum;
-}
-
-static uint16_t csum_fold(uint64_t sum)
-{
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-/* The IPv6 pseudo-header (RFC 8200 8.1) of an upper-layer packet of len bytes. */
-static uint64_t pseudo_sum(const uint8_t *ip6, uint32_t len, uint8_t proto)
-{
-	uint32_t tail[2] = {htonl(len), htonl(proto)};
-
-	return csum_add(csum_add(0, ip6 + 8, 32), (const uint8_t *)tail, sizeof(tail));
-}
-
-static void put_csum(uint8_t *at, uint16_t csum)
-{
-	memcpy(at, &csum, sizeof(csum));
-}
-
 bool offload_finish_csum(uint8_t *pkt, size_t len, size_t start, size_t offset)
 {
 	if (start >= len || offset + 2 > len - start)
@@ -80,7 +31,7 @@ bool offload_finish_csum(uint8_t *pkt, size_t len, size_t start, size_t offset)
 	uint16_t csum = (uint16_t)~csum_fold(csum_add(0, pkt + start, len - start));
 	if (csum == 0 && len > 6 && pkt[6] == IPPROTO_UDP)
 		csum = 0xffff; /* zero means "no checksum" in UDP */
-	put_csum(pkt + start + offset, csum);
+	csum_put(pkt + start + offset, csum);
 	return true;
 }
 
@@ -137,9 +88,9 @@ static int tso_split(const struct virtio_net_hdr *vh, const uint8_t *pkt, size_t
 			otcp[13] &= (uint8_t) ~(TCP_FIN | TCP_PSH);
 		if (i > 0)
 			otcp[13] &= (uint8_t)~TCP_CWR;
-		put_csum(otcp + TCP_CSUM_OFFSET, 0);
-		uint64_t sum = pseudo_sum(o, (uint32_t)(tcplen + chunk), IPPROTO_TCP);
-		put_csum(otcp + TCP_CSUM_OFFSET,
+		csum_put(otcp + TCP_CSUM_OFFSET, 0);
+		uint64_t sum = csum_pseudo6(o, (uint32_t)(tcplen + chunk), IPPROTO_TCP);
+		csum_put(otcp + TCP_CSUM_OFFSET,
 			 (uint16_t)~csum_fold(csum_add(sum, otcp, tcplen + chunk)));
 		outlen[i] = (uint32_t)(hdrlen + chunk);
 	}
@@ -248,8 +199,8 @@ static void flow_emit(struct gro *g, struct gro_flow *f)
 	if (f->psh)
 		pkt[IPV6_HDR_LEN + 13] |= TCP_PSH;
 	/* CHECKSUM_PARTIAL: seed with the pseudo-header, as the kernel's own TSO does. */
-	put_csum(pkt + IPV6_HDR_LEN + TCP_CSUM_OFFSET,
-		 csum_fold(pseudo_sum(pkt, tcplen + f->payload, IPPROTO_TCP)));
+	csum_put(pkt + IPV6_HDR_LEN + TCP_CSUM_OFFSET,
+		 csum_fold(csum_pseudo6(pkt, tcplen + f->payload, IPPROTO_TCP)));
 	struct virtio_net_hdr vh = {
 	    .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
 	    .gso_type = VIRTIO_NET_HDR_GSO_TCPV6,
