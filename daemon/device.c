@@ -120,6 +120,7 @@ int device_up(struct device *dev, const char *ifname, uint32_t mtu, uint16_t por
 		return r;
 	}
 	dev->udp_fd = r;
+	dev->udp_gso = true; /* until the kernel refuses a train */
 	dev->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	dev->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (dev->wake_fd < 0 || dev->stop_fd < 0)

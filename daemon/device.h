@@ -68,8 +68,9 @@ struct device {
 	struct in6_addr addr;
 	int tun_fd;
 	int udp_fd;
-	int wake_fd; /* eventfd: data threads -> control thread */
-	int stop_fd; /* eventfd: control thread -> data threads */
+	int wake_fd;  /* eventfd: data threads -> control thread */
+	int stop_fd;  /* eventfd: control thread -> data threads */
+	bool udp_gso; /* send trains of datagrams with UDP_SEGMENT (tx thread) */
 
 	struct wg_identity identity;
 	struct wg_cookie_checker cookie_checker;

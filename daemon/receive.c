@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -25,11 +26,22 @@
 
 #define RX_TID 1
 
+/*
+ * With UDP GRO one receive slot holds a whole train of datagrams from one
+ * source, all of one size but the last: up to 64 KiB.
+ */
+#define RX_SLOTS    32
+#define RX_BUF_SIZE 65536
+
 struct rx_batch {
-	uint8_t (*buf)[PACKET_BUF_SIZE];
-	struct mmsghdr msg[ALAMESH_BATCH];
-	struct iovec iov[ALAMESH_BATCH];
-	struct sockaddr_in6 src[ALAMESH_BATCH];
+	uint8_t (*buf)[RX_BUF_SIZE];
+	struct mmsghdr msg[RX_SLOTS];
+	struct iovec iov[RX_SLOTS];
+	struct sockaddr_in6 src[RX_SLOTS];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cmsg[RX_SLOTS];
 };
 
 /* What one run of packets from the same peer did, applied under its lock once. */
@@ -167,6 +179,39 @@ static int tun_emit(void *ctx, const struct iovec *iov, int n)
 	return r < 0 ? -errno : 0;
 }
 
+static void receive_one(struct device *dev, uint8_t *buf, size_t len,
+			const struct sockaddr_in6 *src, struct rx_run *run, struct gro *gro,
+			uint64_t now)
+{
+	switch (wg_msg_type(buf, len)) {
+	case WG_MSG_DATA:
+		receive_data(dev, buf, len, src, run, gro, now);
+		break;
+	case WG_MSG_INITIATION:
+	case WG_MSG_RESPONSE:
+	case WG_MSG_COOKIE:
+		enqueue_handshake(dev, buf, len, src);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The datagram size of a UDP GRO train, or the whole length for one datagram. */
+static size_t segment_size(struct msghdr *m, size_t len)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+		int size;
+		if (c->cmsg_level != SOL_UDP || c->cmsg_type != UDP_GRO ||
+		    c->cmsg_len < CMSG_LEN(sizeof(size)))
+			continue;
+		memcpy(&size, CMSG_DATA(c), sizeof(size));
+		if (size > 0 && (size_t)size < len)
+			return (size_t)size;
+	}
+	return len;
+}
+
 static void receive_batch(struct device *dev, struct rx_batch *b, unsigned int n)
 {
 	struct rx_run run = {0};
@@ -175,22 +220,15 @@ static void receive_batch(struct device *dev, struct rx_batch *b, unsigned int n
 
 	gro_init(&gro, tun_emit, dev);
 	for (unsigned int i = 0; i < n; i++) {
-		uint8_t *buf = b->buf[i];
+		struct msghdr *m = &b->msg[i].msg_hdr;
 		size_t len = b->msg[i].msg_len;
 
-		if (b->msg[i].msg_hdr.msg_flags & MSG_TRUNC)
+		if (m->msg_flags & MSG_TRUNC)
 			continue;
-		switch (wg_msg_type(buf, len)) {
-		case WG_MSG_DATA:
-			receive_data(dev, buf, len, &b->src[i], &run, &gro, now);
-			break;
-		case WG_MSG_INITIATION:
-		case WG_MSG_RESPONSE:
-		case WG_MSG_COOKIE:
-			enqueue_handshake(dev, buf, len, &b->src[i]);
-			break;
-		default:
-			break;
+		size_t seg = segment_size(m, len);
+		for (size_t off = 0; off < len; off += seg) {
+			size_t l = len - off < seg ? len - off : seg;
+			receive_one(dev, b->buf[i] + off, l, &b->src[i], &run, &gro, now);
 		}
 	}
 	gro_flush(&gro);
@@ -199,14 +237,16 @@ static void receive_batch(struct device *dev, struct rx_batch *b, unsigned int n
 
 static void rx_prepare(struct rx_batch *b)
 {
-	for (unsigned int i = 0; i < ALAMESH_BATCH; i++) {
+	for (unsigned int i = 0; i < RX_SLOTS; i++) {
 		b->iov[i].iov_base = b->buf[i];
-		b->iov[i].iov_len = PACKET_BUF_SIZE;
+		b->iov[i].iov_len = RX_BUF_SIZE;
 		b->msg[i].msg_hdr = (struct msghdr){
 		    .msg_name = &b->src[i],
 		    .msg_namelen = sizeof(b->src[i]),
 		    .msg_iov = &b->iov[i],
 		    .msg_iovlen = 1,
+		    .msg_control = b->cmsg[i].buf,
+		    .msg_controllen = sizeof(b->cmsg[i].buf),
 		};
 	}
 }
@@ -220,7 +260,7 @@ void *rx_thread_main(void *arg)
 	    {.fd = dev->stop_fd, .events = POLLIN},
 	};
 
-	b.buf = aligned_alloc(64, sizeof(*b.buf) * ALAMESH_BATCH);
+	b.buf = aligned_alloc(64, sizeof(*b.buf) * RX_SLOTS);
 	if (!b.buf) {
 		log_error("receive thread: out of memory");
 		return NULL;
@@ -232,13 +272,13 @@ void *rx_thread_main(void *arg)
 			break;
 		for (;;) {
 			rx_prepare(&b);
-			int n = recvmmsg(dev->udp_fd, b.msg, ALAMESH_BATCH, MSG_DONTWAIT, NULL);
+			int n = recvmmsg(dev->udp_fd, b.msg, RX_SLOTS, MSG_DONTWAIT, NULL);
 			if (n <= 0)
 				break;
 			qsbr_enter(&dev->qsbr, RX_TID);
 			receive_batch(dev, &b, (unsigned int)n);
 			qsbr_leave(&dev->qsbr, RX_TID);
-			if (n < ALAMESH_BATCH)
+			if (n < RX_SLOTS)
 				break;
 		}
 	}

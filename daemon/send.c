@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -36,11 +37,18 @@ struct tx_batch {
 	uint8_t *slot[TX_SLOTS]; /* buf[i] past the transport header: the plaintext */
 	uint32_t len[TX_SLOTS];
 	struct peer *peer[TX_SLOTS];
-	struct mmsghdr msg[TX_SLOTS];
+	/* Sealed datagrams, in order; runs to one destination share a dst entry. */
 	struct iovec iov[TX_SLOTS];
+	struct sockaddr_in6 *to[TX_SLOTS];
 	struct sockaddr_in6 dst[TX_SLOTS];
+	/* The messages of one sendmmsg(): single datagrams or UDP GSO trains. */
+	struct mmsghdr msg[TX_SLOTS];
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} cmsg[TX_SLOTS];
 	size_t frame_len; /* a frame read but not yet cut (no room left) */
-	unsigned int n, nout;
+	unsigned int n, nout, ndst;
 };
 
 int send_datagram(struct device *dev, const struct sockaddr_in6 *dst, const void *buf, size_t len)
@@ -261,30 +269,80 @@ static void seal_run(struct device *dev, struct tx_batch *b, struct peer *p, uns
 	}
 	pthread_mutex_unlock(&p->lock);
 
+	struct sockaddr_in6 *d = &b->dst[b->ndst++];
+	*d = dst;
 	for (unsigned int i = from; i < to; i++) {
 		unsigned int o = b->nout++;
 		size_t len = wg_transport_seal(b->buf[i], b->len[i], dev->mtu, kp, counter++);
-		b->dst[o] = dst;
 		b->iov[o].iov_base = b->buf[i];
 		b->iov[o].iov_len = len;
-		b->msg[o].msg_hdr = (struct msghdr){
-		    .msg_name = &b->dst[o],
-		    .msg_namelen = sizeof(b->dst[o]),
-		    .msg_iov = &b->iov[o],
-		    .msg_iovlen = 1,
-		};
+		b->to[o] = d;
 		bytes += len;
 	}
 	wg_keypair_put(kp);
 	atomic_fetch_add(&p->tx_bytes, bytes);
 }
 
+/*
+ * How many datagrams from first on can go as one UDP GSO train: same
+ * destination, all as long as the first but the last, which may be shorter,
+ * and within the kernel's segment count and 64 KiB.
+ */
+static unsigned int gso_run(const struct tx_batch *b, unsigned int first)
+{
+	size_t size = b->iov[first].iov_len, total = size;
+	unsigned int n = 1;
+
+	while (first + n < b->nout && n < UDP_GSO_MAX_SEGS && b->to[first + n] == b->to[first]) {
+		size_t len = b->iov[first + n].iov_len;
+		if (len > size || total + len > UDP_GSO_MAX_BYTES)
+			break;
+		total += len;
+		n++;
+		if (len < size)
+			break;
+	}
+	return n;
+}
+
+/* Groups the datagrams from first on into messages b->msg[into..]; returns how many. */
+static unsigned int build_messages(struct device *dev, struct tx_batch *b, unsigned int first,
+				   unsigned int into)
+{
+	unsigned int nmsg = into;
+
+	for (unsigned int i = first; i < b->nout;) {
+		unsigned int n = dev->udp_gso ? gso_run(b, i) : 1;
+		struct msghdr *m = &b->msg[nmsg].msg_hdr;
+
+		*m = (struct msghdr){
+		    .msg_name = b->to[i],
+		    .msg_namelen = sizeof(*b->to[i]),
+		    .msg_iov = &b->iov[i],
+		    .msg_iovlen = n,
+		};
+		if (n > 1) {
+			uint16_t size = (uint16_t)b->iov[i].iov_len;
+			m->msg_control = b->cmsg[nmsg].buf;
+			m->msg_controllen = sizeof(b->cmsg[nmsg].buf);
+			struct cmsghdr *c = CMSG_FIRSTHDR(m);
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(size));
+			memcpy(CMSG_DATA(c), &size, sizeof(size));
+		}
+		nmsg++;
+		i += n;
+	}
+	return nmsg - into;
+}
+
 static void flush(struct device *dev, struct tx_batch *b)
 {
-	unsigned int done = 0;
+	unsigned int nmsg = build_messages(dev, b, 0, 0), done = 0;
 
-	while (done < b->nout) {
-		int r = sendmmsg(dev->udp_fd, b->msg + done, b->nout - done, 0);
+	while (done < nmsg) {
+		int r = sendmmsg(dev->udp_fd, b->msg + done, nmsg - done, 0);
 		if (r > 0) {
 			done += (unsigned int)r;
 			continue;
@@ -296,10 +354,19 @@ static void flush(struct device *dev, struct tx_batch *b)
 			if (poll(&pfd, 1, 100) > 0)
 				continue;
 		}
-		/* The first datagram failed (unreachable endpoint...): skip it, send the rest. */
+		if (r < 0 && errno == EIO && dev->udp_gso && b->msg[done].msg_hdr.msg_iovlen > 1) {
+			/* The route cannot do UDP GSO: from now on, one datagram each. */
+			log_warn("UDP segmentation offload refused; sending datagrams one by one");
+			dev->udp_gso = false;
+			unsigned int first = (unsigned int)(b->msg[done].msg_hdr.msg_iov - b->iov);
+			nmsg = done + build_messages(dev, b, first, done);
+			continue;
+		}
+		/* The first message failed (unreachable endpoint...): skip it, send the rest. */
 		done++;
 	}
 	b->nout = 0;
+	b->ndst = 0;
 }
 
 /*
