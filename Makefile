@@ -94,7 +94,7 @@ deps:
 # ASan+UBSan (build/san), lint (man pages, formatting, fuzz smoke runs). A
 # suite that fails to build counts as a failure. The last line sums them all.
 SAN_BUILD := build/san
-check:
+check: deps
 	@rm -rf $(BUILD)/results && mkdir -p $(BUILD)/results
 	@$(MAKE) --no-print-directory check-unit || echo "FAIL unit suite (build or run)" >>$(BUILD)/results/unit.txt
 	@$(MAKE) --no-print-directory check-lint || echo "FAIL lint suite (build or run)" >>$(BUILD)/results/lint.txt
@@ -117,10 +117,10 @@ check-integration: san
 	@mkdir -p $(BUILD)/results
 	BUILD=$(SAN_BUILD) tests/lib/run-integration.sh $(BUILD)/results
 
-bench: all
+bench: deps all
 	tests/bench/bench.sh
 
-demo: all
+demo: deps all
 	tests/demo/demo.sh
 
 install: all
