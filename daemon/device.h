@@ -50,7 +50,7 @@ struct peer {
 	atomic_bool handshake_wanted; /* set by data threads, served by control */
 	_Atomic uint64_t rx_bytes, tx_bytes;
 	_Atomic uint64_t last_handshake_ns; /* wall clock of the last completed handshake */
-	uint64_t next_deadline;		    /* cached wg_timers_next_deadline */
+	_Atomic uint64_t next_deadline;	    /* kept by peer_timers_changed() */
 	bool hs_registered;		    /* handshake.local_index is in the index table */
 };
 
@@ -106,6 +106,16 @@ struct peer *device_add_peer(struct device *dev, const uint8_t public_key[WG_KEY
 void device_remove_peer(struct device *dev, struct peer *p);
 struct peer *device_find_peer(struct device *dev, const uint8_t public_key[WG_KEY_LEN]);
 void device_wake(struct device *dev);
+
+/*
+ * Call with p->lock held after any change to p->timers: the control loop
+ * reads the cached deadline without the lock to skip idle peers.
+ */
+static inline void peer_timers_changed(struct peer *p)
+{
+	atomic_store_explicit(&p->next_deadline, wg_timers_next_deadline(&p->timers),
+			      memory_order_relaxed);
+}
 
 /* Monotonic and wall clocks in nanoseconds: the only clock reads of the daemon. */
 uint64_t now_mono(void);

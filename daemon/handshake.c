@@ -82,6 +82,7 @@ static struct wg_keypair *install_keypair(struct peer *p, uint64_t now)
 	pthread_mutex_lock(&p->lock);
 	wg_keypairs_install(&p->keypairs, kp, dropped);
 	wg_timers_session_derived(&p->timers, now);
+	peer_timers_changed(p);
 	pthread_mutex_unlock(&p->lock);
 	drop_keypairs(p->dev, dropped);
 	return kp;
@@ -99,7 +100,9 @@ void handshake_send_initiation(struct peer *p, bool is_retry)
 		return;
 	pthread_mutex_lock(&p->lock);
 	dst = p->endpoint;
-	if (dst.sin6_family != AF_INET6 || !wg_timers_may_initiate(&p->timers, now, is_retry)) {
+	bool may = dst.sin6_family == AF_INET6 && wg_timers_may_initiate(&p->timers, now, is_retry);
+	peer_timers_changed(p);
+	if (!may) {
 		pthread_mutex_unlock(&p->lock);
 		return;
 	}
@@ -118,6 +121,7 @@ void handshake_send_initiation(struct peer *p, bool is_retry)
 	pthread_mutex_lock(&p->lock);
 	wg_timers_handshake_initiated(&p->timers, now, random_jitter());
 	wg_timers_any_authenticated_packet_traversal(&p->timers, now);
+	peer_timers_changed(p);
 	pthread_mutex_unlock(&p->lock);
 
 	char name[WG_KEY_B64_LEN + 1];
@@ -160,6 +164,7 @@ static void consume_initiation(struct device *dev, const struct hs_item *it, uin
 	pthread_mutex_lock(&p->lock);
 	wg_timers_any_authenticated_packet_sent(&p->timers, now);
 	wg_timers_any_authenticated_packet_traversal(&p->timers, now);
+	peer_timers_changed(p);
 	pthread_mutex_unlock(&p->lock);
 
 	char name[WG_KEY_B64_LEN + 1];
@@ -190,6 +195,7 @@ static void consume_response(struct device *dev, const struct hs_item *it, uint6
 	wg_timers_handshake_complete(&p->timers, now);
 	wg_timers_any_authenticated_packet_received(&p->timers, now);
 	wg_timers_any_authenticated_packet_traversal(&p->timers, now);
+	peer_timers_changed(p);
 	pthread_mutex_unlock(&p->lock);
 	atomic_store(&p->last_handshake_ns, now_wall());
 	atomic_fetch_add(&p->rx_bytes, it->len);
@@ -275,7 +281,8 @@ void peer_tick(struct peer *p, uint64_t now)
 {
 	uint32_t due;
 
-	if (now < p->next_deadline && !atomic_load(&p->handshake_wanted))
+	if (now < atomic_load_explicit(&p->next_deadline, memory_order_relaxed) &&
+	    !atomic_load(&p->handshake_wanted))
 		return;
 	pthread_mutex_lock(&p->lock);
 	due = wg_timers_expired(&p->timers, now, random_jitter());
@@ -294,6 +301,6 @@ void peer_tick(struct peer *p, uint64_t now)
 		send_keepalive(p, now);
 
 	pthread_mutex_lock(&p->lock);
-	p->next_deadline = wg_timers_next_deadline(&p->timers);
+	peer_timers_changed(p);
 	pthread_mutex_unlock(&p->lock);
 }

@@ -82,6 +82,7 @@ static void run_flush(struct rx_run *run, uint64_t now)
 	wg_timers_any_authenticated_packet_traversal(&p->timers, now);
 	if (run->data)
 		wg_timers_data_received(&p->timers, now);
+	peer_timers_changed(p);
 	/* Roaming: the endpoint follows the latest authenticated packet. */
 	if (!udp_same(&p->endpoint, &run->src))
 		p->endpoint = run->src;
@@ -112,8 +113,10 @@ static void run_begin(struct rx_run *run, struct peer *p, struct wg_keypair *kp,
 	run->kp = kp;
 	pthread_mutex_lock(&p->lock);
 	confirmed = wg_keypairs_received_with(&p->keypairs, kp, &dropped);
-	if (confirmed)
+	if (confirmed) {
 		wg_timers_handshake_complete(&p->timers, now);
+		peer_timers_changed(p);
+	}
 	pthread_mutex_unlock(&p->lock);
 	if (confirmed) {
 		char name[WG_KEY_B64_LEN + 1];

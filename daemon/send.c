@@ -153,6 +153,7 @@ static struct wg_keypair *peer_begin_send(struct peer *p, uint64_t now, uint32_t
 	wg_timers_any_authenticated_packet_traversal(&p->timers, now);
 	if (data)
 		wg_timers_data_sent(&p->timers, now, random_jitter());
+	peer_timers_changed(p);
 	if (rekey)
 		want_handshake(p);
 	return kp;
