@@ -75,7 +75,7 @@ static int setup_fds(int ep, const sigset_t *mask, int *sfd, int *tfd, int wake_
 				  .it_value = {.tv_nsec = TICK_NS}};
 
 	*sfd = signalfd(-1, mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	*tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	*tfd = timerfd_create(CLOCK_BOOTTIME, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (*sfd < 0 || *tfd < 0 || timerfd_settime(*tfd, 0, &tick, NULL) < 0)
 		return -1;
 	int fds[3] = {*sfd, *tfd, wake_fd};
@@ -145,6 +145,10 @@ static int run(struct device *dev, const sigset_t *mask)
 				drain(dev->wake_fd);
 				handshake_process_queue(dev);
 				tick(dev);
+			}
+			if (atomic_load(&dev->failed)) {
+				rc = 1;
+				running = false;
 			}
 		}
 	}

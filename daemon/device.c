@@ -22,7 +22,8 @@ uint64_t now_mono(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	/* Boot time counts suspended time too, so key ages stay true across a suspend. */
+	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
@@ -57,6 +58,13 @@ void device_wake(struct device *dev)
 
 	if (write(dev->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		log_debug("wake: %s", strerror(errno));
+}
+
+void device_fail(struct device *dev, const char *why)
+{
+	log_error("%s", why);
+	atomic_store(&dev->failed, true);
+	device_wake(dev);
 }
 
 static int setup_interface(struct device *dev)
@@ -150,9 +158,8 @@ static void free_peer(struct peer *p)
 {
 	peer_clear_keys(p);
 	stage_drop_all(p->dev, p);
-	sodium_memzero(&p->handshake, sizeof(p->handshake));
-	sodium_memzero(&p->cookie, sizeof(p->cookie));
 	pthread_mutex_destroy(&p->lock);
+	sodium_memzero(p, sizeof(*p)); /* preshared key, static-static DH, cookies */
 	free(p);
 }
 
@@ -232,6 +239,7 @@ struct peer *device_add_peer(struct device *dev, const uint8_t public_key[WG_KEY
 		p->endpoint = *endpoint;
 	if (!route_table_add(&dev->routes, &p->addr, p)) {
 		pthread_mutex_destroy(&p->lock);
+		sodium_memzero(p, sizeof(*p));
 		free(p);
 		return NULL;
 	}

@@ -48,6 +48,7 @@ struct peer {
 	struct stage_buf *staged_head, *staged_tail;
 	uint32_t nstaged;
 	atomic_bool handshake_wanted; /* set by data threads, served by control */
+	atomic_bool staged_wanted;    /* a session is up: staged packets may go */
 	_Atomic uint64_t rx_bytes, tx_bytes;
 	_Atomic uint64_t last_handshake_ns; /* wall clock of the last completed handshake */
 	_Atomic uint64_t next_deadline;	    /* kept by peer_timers_changed() */
@@ -68,9 +69,10 @@ struct device {
 	struct in6_addr addr;
 	int tun_fd;
 	int udp_fd;
-	int wake_fd;  /* eventfd: data threads -> control thread */
-	int stop_fd;  /* eventfd: control thread -> data threads */
-	bool udp_gso; /* send trains of datagrams with UDP_SEGMENT (tx thread) */
+	int wake_fd;	    /* eventfd: data threads -> control thread */
+	int stop_fd;	    /* eventfd: control thread -> data threads */
+	bool udp_gso;	    /* send trains of datagrams with UDP_SEGMENT (tx thread) */
+	atomic_bool failed; /* a data thread died: the control loop stops */
 
 	struct wg_identity identity;
 	struct wg_cookie_checker cookie_checker;
@@ -106,6 +108,8 @@ struct peer *device_add_peer(struct device *dev, const uint8_t public_key[WG_KEY
 void device_remove_peer(struct device *dev, struct peer *p);
 struct peer *device_find_peer(struct device *dev, const uint8_t public_key[WG_KEY_LEN]);
 void device_wake(struct device *dev);
+/* A data thread cannot go on: logs why and makes the control loop stop with an error. */
+void device_fail(struct device *dev, const char *why);
 
 /*
  * Call with p->lock held after any change to p->timers: the control loop
@@ -125,7 +129,8 @@ uint64_t random_jitter(void);
 /* send.c */
 void *tx_thread_main(void *arg);
 void send_keepalive(struct peer *p, uint64_t now);
-void send_staged(struct peer *p, uint64_t now);
+/* Sends what waited for a session; with keepalive_if_none, a keepalive if nothing did. */
+void send_staged(struct peer *p, uint64_t now, bool keepalive_if_none);
 int send_datagram(struct device *dev, const struct sockaddr_in6 *dst, const void *buf, size_t len);
 bool stage_packet(struct device *dev, struct peer *p, const uint8_t *pkt, uint32_t len);
 void stage_drop_all(struct device *dev, struct peer *p);

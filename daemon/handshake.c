@@ -41,6 +41,13 @@ static void unregister_handshake(struct peer *p)
 	p->hs_registered = false;
 }
 
+/* A fresh index whose handshake message could not be made (the handshake keeps its old one). */
+static void forget_index(struct peer *p, uint32_t idx)
+{
+	wg_index_remove(&p->dev->index, idx);
+	p->hs_registered = false;
+}
+
 static void drop_keypairs(struct device *dev, struct wg_keypair *dropped[3])
 {
 	for (int i = 0; i < 3; i++) {
@@ -113,13 +120,14 @@ void handshake_send_initiation(struct peer *p, bool is_retry)
 		return;
 	p->hs_registered = true;
 	if (!wg_noise_create_initiation(&msg, &p->handshake, &dev->identity, idx, now_wall())) {
-		unregister_handshake(p);
+		forget_index(p, idx);
 		return;
 	}
 	wg_cookie_add_macs(&p->cookie, (uint8_t *)&msg, sizeof(msg), now);
 
 	pthread_mutex_lock(&p->lock);
 	wg_timers_handshake_initiated(&p->timers, now, random_jitter());
+	wg_timers_any_authenticated_packet_sent(&p->timers, now);
 	wg_timers_any_authenticated_packet_traversal(&p->timers, now);
 	peer_timers_changed(p);
 	pthread_mutex_unlock(&p->lock);
@@ -148,6 +156,8 @@ static void consume_initiation(struct device *dev, const struct hs_item *it, uin
 	p = hs->peer;
 	pthread_mutex_lock(&p->lock);
 	p->endpoint = it->src;
+	wg_timers_any_authenticated_packet_received(&p->timers, now);
+	peer_timers_changed(p);
 	pthread_mutex_unlock(&p->lock);
 
 	unregister_handshake(p);
@@ -155,7 +165,7 @@ static void consume_initiation(struct device *dev, const struct hs_item *it, uin
 		return;
 	p->hs_registered = true;
 	if (!wg_noise_create_response(&resp, hs, &dev->identity, idx)) {
-		unregister_handshake(p);
+		forget_index(p, idx);
 		return;
 	}
 	wg_cookie_add_macs(&p->cookie, (uint8_t *)&resp, sizeof(resp), now);
@@ -204,7 +214,7 @@ static void consume_response(struct device *dev, const struct hs_item *it, uint6
 	peer_name(p, name);
 	log_info("peer %s: handshake complete with %s", name,
 		 udp_format(&it->src, (char[64]){0}, 64));
-	send_staged(p, now);
+	send_staged(p, now, true);
 }
 
 static void consume_cookie(struct device *dev, const struct hs_item *it, uint64_t now)
@@ -297,6 +307,8 @@ void peer_tick(struct peer *p, uint64_t now)
 		handshake_send_initiation(p, retry);
 	if (atomic_exchange(&p->handshake_wanted, false))
 		handshake_send_initiation(p, false);
+	if (atomic_exchange(&p->staged_wanted, false))
+		send_staged(p, now, false);
 	if (due & WG_TIMER_SEND_KEEPALIVE)
 		send_keepalive(p, now);
 

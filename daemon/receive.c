@@ -107,12 +107,13 @@ static void run_flush(struct rx_run *run, uint64_t now)
 static void run_begin(struct rx_run *run, struct peer *p, struct wg_keypair *kp, uint64_t now)
 {
 	struct wg_keypair *dropped = NULL;
-	bool confirmed;
+	bool confirmed, staged;
 
 	run->peer = p;
 	run->kp = kp;
 	pthread_mutex_lock(&p->lock);
 	confirmed = wg_keypairs_received_with(&p->keypairs, kp, &dropped);
+	staged = confirmed && p->nstaged;
 	if (confirmed) {
 		wg_timers_handshake_complete(&p->timers, now);
 		peer_timers_changed(p);
@@ -120,6 +121,9 @@ static void run_begin(struct rx_run *run, struct peer *p, struct wg_keypair *kp,
 	pthread_mutex_unlock(&p->lock);
 	if (confirmed) {
 		char name[WG_KEY_B64_LEN + 1];
+		/* What waited for this session goes out from the control thread. */
+		if (staged && !atomic_exchange(&p->staged_wanted, true))
+			device_wake(p->dev);
 		atomic_store(&p->last_handshake_ns, now_wall());
 		/* The public key only: it names the peer and is no secret. */
 		key_to_base64(name, p->handshake.remote_static);
@@ -163,8 +167,12 @@ static void receive_data(struct device *dev, uint8_t *buf, size_t len,
 
 	const uint8_t *pkt = hdr->encrypted;
 	size_t pktlen = ipv6_packet_len(pkt, plen);
-	/* Only the peer's own address may appear as the source of what it sends. */
-	if (!pktlen || !in6_equal(ipv6_src(pkt), &p->addr)) {
+	/*
+	 * Only the peer's own address may appear as the source of what it
+	 * sends, and only ours as the destination: a member is no gateway.
+	 */
+	if (!pktlen || !in6_equal(ipv6_src(pkt), &p->addr) ||
+	    !in6_equal(ipv6_dst(pkt), &dev->addr)) {
 		log_debug("dropping packet from peer %s: bad source or not IPv6",
 			  udp_format(src, (char[64]){0}, 64));
 		return;
@@ -265,7 +273,7 @@ void *rx_thread_main(void *arg)
 
 	b.buf = aligned_alloc(64, sizeof(*b.buf) * RX_SLOTS);
 	if (!b.buf) {
-		log_error("receive thread: out of memory");
+		device_fail(dev, "receive thread: out of memory");
 		return NULL;
 	}
 	for (;;) {
@@ -273,7 +281,8 @@ void *rx_thread_main(void *arg)
 			break;
 		if (pfd[1].revents)
 			break;
-		for (;;) {
+		/* A bounded run of full batches, then poll again, which sees a stop. */
+		for (int k = 0; k < 16; k++) {
 			rx_prepare(&b);
 			int n = recvmmsg(dev->udp_fd, b.msg, RX_SLOTS, MSG_DONTWAIT, NULL);
 			if (n <= 0)

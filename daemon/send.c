@@ -180,7 +180,7 @@ void send_keepalive(struct peer *p, uint64_t now)
 }
 
 /* After a handshake: what waited for it goes out, or a keepalive confirms the session. */
-void send_staged(struct peer *p, uint64_t now)
+void send_staged(struct peer *p, uint64_t now, bool keepalive_if_none)
 {
 	static uint8_t buf[PACKET_BUF_SIZE]; /* control thread only */
 	struct sockaddr_in6 dst;
@@ -191,7 +191,8 @@ void send_staged(struct peer *p, uint64_t now)
 	pthread_mutex_lock(&p->lock);
 	if (!p->staged_head) {
 		pthread_mutex_unlock(&p->lock);
-		send_keepalive(p, now);
+		if (keepalive_if_none)
+			send_keepalive(p, now);
 		return;
 	}
 	kp = peer_begin_send(p, now, p->nstaged, true, &counter, &dst);
@@ -262,7 +263,8 @@ static void seal_run(struct device *dev, struct tx_batch *b, struct peer *p, uns
 	pthread_mutex_lock(&p->lock);
 	kp = peer_begin_send(p, now, to - from, true, &counter, &dst);
 	if (!kp) {
-		for (unsigned int i = from; i < to; i++)
+		/* Without an endpoint no handshake can start: nothing to wait for. */
+		for (unsigned int i = from; i < to && p->endpoint.sin6_family == AF_INET6; i++)
 			stage_packet(dev, p, b->slot[i], b->len[i]);
 		pthread_mutex_unlock(&p->lock);
 		want_handshake(p);
@@ -355,9 +357,16 @@ static void flush(struct device *dev, struct tx_batch *b)
 			if (poll(&pfd, 1, 100) > 0)
 				continue;
 		}
-		if (r < 0 && errno == EIO && dev->udp_gso && b->msg[done].msg_hdr.msg_iovlen > 1) {
-			/* The route cannot do UDP GSO: from now on, one datagram each. */
-			log_warn("UDP segmentation offload refused; sending datagrams one by one");
+		if (r < 0 && (errno == EIO || errno == EMSGSIZE || errno == EINVAL) &&
+		    dev->udp_gso && b->msg[done].msg_hdr.msg_iovlen > 1) {
+			/*
+			 * The route cannot take a train (no checksum offload, or a
+			 * segment over its MTU, which a lone datagram may still
+			 * pass by fragmentation): from now on, one datagram each.
+			 */
+			log_warn(
+			    "UDP segmentation offload refused (%s); sending datagrams one by one",
+			    strerror(errno));
 			dev->udp_gso = false;
 			unsigned int first = (unsigned int)(b->msg[done].msg_hdr.msg_iov - b->iov);
 			nmsg = done + build_messages(dev, b, first, done);
@@ -436,7 +445,7 @@ void *tx_thread_main(void *arg)
 	};
 
 	if (!tx_alloc(&b)) {
-		log_error("transmit thread: out of memory");
+		device_fail(dev, "transmit thread: out of memory");
 		goto out;
 	}
 	for (;;) {
