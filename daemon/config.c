@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "wgproto/crypto.h"
 #include "wgproto/encoding.h"
 
 /* What the reader can hold of one line; longer lines are errors anyway. */
@@ -740,6 +741,12 @@ static void check_peers(struct parser *p)
 			continue;
 		if (have_own && !memcmp(own, cfg->peers[i].public_key, WG_KEY_LEN))
 			report(p, line, true, "PublicKey is this interface's own public key");
+		/* A low-order point (the zero key among them) can never complete a handshake. */
+		uint8_t shared[WG_KEY_LEN];
+		if (cfg->has_private_key &&
+		    !wg_dh(shared, cfg->private_key, cfg->peers[i].public_key))
+			report(p, line, true, "PublicKey is a low-order point, not a usable key");
+		sodium_memzero(shared, sizeof(shared));
 		for (size_t j = 0; j < i; j++) {
 			if (p->plines[j].valid_key &&
 			    !memcmp(cfg->peers[j].public_key, cfg->peers[i].public_key,

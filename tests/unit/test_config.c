@@ -281,6 +281,16 @@ static void test_own_key(void **state)
 	expect_error(text, 2, "PublicKey is this interface's own public key");
 }
 
+static void test_low_order_key(void **state)
+{
+	(void)state;
+	/* The zero key and another point of small order: no DH with them works. */
+	expect_error(IFACE "[Peer]\nPublicKey = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", 4,
+		     "PublicKey is a low-order point, not a usable key");
+	expect_error(IFACE "[Peer]\nPublicKey = AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", 4,
+		     "PublicKey is a low-order point, not a usable key");
+}
+
 static void test_all_errors_reported(void **state)
 {
 	struct config cfg;
@@ -532,6 +542,7 @@ int main(void)
 	    cmocka_unit_test(test_syntax_errors),
 	    cmocka_unit_test(test_peer_errors),
 	    cmocka_unit_test(test_own_key),
+	    cmocka_unit_test(test_low_order_key),
 	    cmocka_unit_test(test_all_errors_reported),
 	    cmocka_unit_test(test_unknown),
 	    cmocka_unit_test(test_private_key_file),
