@@ -109,7 +109,8 @@ int device_up(struct device *dev, const char *ifname, uint32_t mtu, uint16_t por
 	alamesh_addr(&dev->addr, dev->identity.public_key);
 	wg_cookie_checker_init(&dev->cookie_checker, dev->identity.public_key);
 	qsbr_init(&dev->qsbr, 2);
-	if (!wg_index_init(&dev->index) || !route_table_init(&dev->routes) || !stage_pool_init(dev))
+	if (!wg_index_init(&dev->index) || !route_table_init(&dev->routes) ||
+	    !wg_ratelimiter_init(&dev->ratelimiter, RL_MAX_SOURCES) || !stage_pool_init(dev))
 		return -ENOMEM;
 
 	if ((r = tun_open(ifname, &dev->tun_fd, 1)) < 0) {
@@ -195,6 +196,7 @@ void device_down(struct device *dev)
 	}
 	route_table_destroy(&dev->routes);
 	wg_index_destroy(&dev->index);
+	wg_ratelimiter_destroy(&dev->ratelimiter);
 	wg_identity_clear(&dev->identity);
 	sodium_memzero(&dev->cookie_checker, sizeof(dev->cookie_checker));
 }

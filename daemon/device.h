@@ -20,6 +20,7 @@
 #include "wgproto/index.h"
 #include "wgproto/keypair.h"
 #include "wgproto/noise.h"
+#include "wgproto/ratelimiter.h"
 #include "wgproto/timers.h"
 #include "daemon/qsbr.h"
 
@@ -27,6 +28,7 @@
 #define STAGE_POOL_SIZE 1024
 #define HS_QUEUE_SIZE	256		    /* handshake messages waiting for the control thread */
 #define HS_UNDER_LOAD	(HS_QUEUE_SIZE / 8) /* queue depth that demands cookies */
+#define RL_MAX_SOURCES	4096		    /* sources rate limited at once under load */
 #define PACKET_BUF_SIZE                                                                            \
 	(sizeof(struct wg_msg_data) + ALAMESH_MAX_MTU + WG_PADDING_MULTIPLE + WG_AEAD_TAG_LEN)
 
@@ -76,6 +78,7 @@ struct device {
 
 	struct wg_identity identity;
 	struct wg_cookie_checker cookie_checker;
+	struct wg_ratelimiter ratelimiter; /* handshakes per source, under load */
 	struct wg_index_table index;
 	struct route_table routes;
 	struct qsbr qsbr;

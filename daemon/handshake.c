@@ -265,6 +265,9 @@ static void process_one(struct device *dev, const struct hs_item *it, bool under
 	    wg_cookie_validate(&dev->cookie_checker, it->data, it->len, src, srclen, now);
 	if (v == WG_MAC_INVALID)
 		return;
+	/* Under load every source gets its share, cookie or not. */
+	if (under_load && !wg_ratelimiter_allow(&dev->ratelimiter, &it->src.sin6_addr, now))
+		return;
 	if (under_load && v != WG_MAC_VALID_COOKIE) {
 		answer_with_cookie(dev, it, now);
 		return;
