@@ -29,6 +29,7 @@
 #define HS_QUEUE_SIZE	256		    /* handshake messages waiting for the control thread */
 #define HS_UNDER_LOAD	(HS_QUEUE_SIZE / 8) /* queue depth that demands cookies */
 #define RL_MAX_SOURCES	4096		    /* sources rate limited at once under load */
+#define HS_LOAD_HOLD	(1 * NSEC_PER_SEC)  /* how long a deep queue counts as load */
 #define PACKET_BUF_SIZE                                                                            \
 	(sizeof(struct wg_msg_data) + ALAMESH_MAX_MTU + WG_PADDING_MULTIPLE + WG_AEAD_TAG_LEN)
 
@@ -79,6 +80,7 @@ struct device {
 	struct wg_identity identity;
 	struct wg_cookie_checker cookie_checker;
 	struct wg_ratelimiter ratelimiter; /* handshakes per source, under load */
+	uint64_t last_under_load;	   /* when the handshake queue was last deep */
 	struct wg_index_table index;
 	struct route_table routes;
 	struct qsbr qsbr;

@@ -282,7 +282,16 @@ void handshake_process_queue(struct device *dev)
 {
 	uint32_t head = atomic_load_explicit(&dev->hs_head, memory_order_relaxed);
 	uint32_t tail = atomic_load_explicit(&dev->hs_tail, memory_order_acquire);
-	bool under_load = tail - head >= HS_UNDER_LOAD;
+	uint64_t now = now_mono();
+
+	/*
+	 * Load is remembered for a while: the cheap answers under load drain
+	 * the queue fast, and the batches after must not go back to a
+	 * Diffie-Hellman per message while the flood goes on.
+	 */
+	if (tail - head >= HS_UNDER_LOAD)
+		dev->last_under_load = now;
+	bool under_load = dev->last_under_load && now - dev->last_under_load < HS_LOAD_HOLD;
 
 	for (; head != tail; head++) {
 		process_one(dev, &dev->hs_queue[head % HS_QUEUE_SIZE], under_load);
