@@ -60,6 +60,7 @@ struct peer {
 
 struct hs_item {
 	struct sockaddr_in6 src;
+	bool under_load; /* queued under load: answer a missing mac2 with a cookie */
 	uint32_t len;
 	uint8_t data[sizeof(struct wg_msg_initiation)];
 };
@@ -79,8 +80,6 @@ struct device {
 
 	struct wg_identity identity;
 	struct wg_cookie_checker cookie_checker;
-	struct wg_ratelimiter ratelimiter; /* handshakes per source, under load */
-	uint64_t last_under_load;	   /* when the handshake queue was last deep */
 	struct wg_index_table index;
 	struct route_table routes;
 	struct qsbr qsbr;
@@ -89,6 +88,8 @@ struct device {
 	size_t npeers, peers_cap;
 
 	/* Handshake messages from the receive thread (single producer/consumer ring). */
+	struct wg_ratelimiter ratelimiter; /* receive thread: handshakes per source under load */
+	uint64_t rx_last_deep;		   /* receive thread: when it last saw the queue deep */
 	struct hs_item hs_queue[HS_QUEUE_SIZE];
 	_Atomic uint32_t hs_head, hs_tail;
 

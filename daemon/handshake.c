@@ -2,8 +2,8 @@
 /*
  * Handshakes and timers, on the control thread. Messages arrive from the
  * receive thread's queue; mac1 is checked before any Diffie-Hellman, and
- * when the queue is deep a valid mac2 is required, otherwise the source gets
- * a cookie reply instead of our CPU time.
+ * for messages queued under load a valid mac2 is required, otherwise the
+ * source gets a cookie reply instead of our CPU time.
  */
 #include <string.h>
 
@@ -250,7 +250,7 @@ static void answer_with_cookie(struct device *dev, const struct hs_item *it, uin
 	send_datagram(dev, &it->src, &reply, sizeof(reply));
 }
 
-static void process_one(struct device *dev, const struct hs_item *it, bool under_load)
+static void process_one(struct device *dev, const struct hs_item *it)
 {
 	uint64_t now = now_mono();
 	uint8_t type = wg_msg_type(it->data, it->len);
@@ -265,10 +265,7 @@ static void process_one(struct device *dev, const struct hs_item *it, bool under
 	    wg_cookie_validate(&dev->cookie_checker, it->data, it->len, src, srclen, now);
 	if (v == WG_MAC_INVALID)
 		return;
-	/* Under load every source gets its share, cookie or not. */
-	if (under_load && !wg_ratelimiter_allow(&dev->ratelimiter, &it->src.sin6_addr, now))
-		return;
-	if (under_load && v != WG_MAC_VALID_COOKIE) {
+	if (it->under_load && v != WG_MAC_VALID_COOKIE) {
 		answer_with_cookie(dev, it, now);
 		return;
 	}
@@ -282,19 +279,9 @@ void handshake_process_queue(struct device *dev)
 {
 	uint32_t head = atomic_load_explicit(&dev->hs_head, memory_order_relaxed);
 	uint32_t tail = atomic_load_explicit(&dev->hs_tail, memory_order_acquire);
-	uint64_t now = now_mono();
-
-	/*
-	 * Load is remembered for a while: the cheap answers under load drain
-	 * the queue fast, and the batches after must not go back to a
-	 * Diffie-Hellman per message while the flood goes on.
-	 */
-	if (tail - head >= HS_UNDER_LOAD)
-		dev->last_under_load = now;
-	bool under_load = dev->last_under_load && now - dev->last_under_load < HS_LOAD_HOLD;
 
 	for (; head != tail; head++) {
-		process_one(dev, &dev->hs_queue[head % HS_QUEUE_SIZE], under_load);
+		process_one(dev, &dev->hs_queue[head % HS_QUEUE_SIZE]);
 		atomic_store_explicit(&dev->hs_head, head + 1, memory_order_release);
 	}
 }

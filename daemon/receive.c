@@ -53,19 +53,40 @@ struct rx_run {
 	bool data;
 };
 
+/*
+ * The receive thread decides what counts as load, since it sees the queue
+ * fill: the queue is deep, or was less than HS_LOAD_HOLD ago (the cheap
+ * answers under load drain it fast, and the flood goes on). Under load every
+ * source gets its share of the queue, cookie or not, so one flooding host
+ * cannot crowd out everyone else's handshakes; the limit applies before
+ * queueing, where a flood would otherwise win.
+ */
+static bool under_load(struct device *dev, uint32_t depth, uint64_t now)
+{
+	if (depth >= HS_UNDER_LOAD)
+		dev->rx_last_deep = now;
+	return dev->rx_last_deep && now - dev->rx_last_deep < HS_LOAD_HOLD;
+}
+
 static void enqueue_handshake(struct device *dev, const uint8_t *buf, size_t len,
-			      const struct sockaddr_in6 *src)
+			      const struct sockaddr_in6 *src, uint64_t now)
 {
 	uint32_t tail = atomic_load_explicit(&dev->hs_tail, memory_order_relaxed);
 	uint32_t head = atomic_load_explicit(&dev->hs_head, memory_order_acquire);
+	bool load = under_load(dev, tail - head, now);
 	struct hs_item *it;
 
+	/* Cookie replies answer our own initiations: never limited. */
+	if (load && wg_msg_type(buf, len) != WG_MSG_COOKIE &&
+	    !wg_ratelimiter_allow(&dev->ratelimiter, &src->sin6_addr, now))
+		return;
 	if (tail - head >= HS_QUEUE_SIZE)
 		return; /* full: under attack or overload, drop */
 	it = &dev->hs_queue[tail % HS_QUEUE_SIZE];
 	memcpy(it->data, buf, len);
 	it->len = (uint32_t)len;
 	it->src = *src;
+	it->under_load = load;
 	atomic_store_explicit(&dev->hs_tail, tail + 1, memory_order_release);
 	device_wake(dev);
 }
@@ -201,7 +222,7 @@ static void receive_one(struct device *dev, uint8_t *buf, size_t len,
 	case WG_MSG_INITIATION:
 	case WG_MSG_RESPONSE:
 	case WG_MSG_COOKIE:
-		enqueue_handshake(dev, buf, len, src);
+		enqueue_handshake(dev, buf, len, src, now);
 		break;
 	default:
 		break;
