@@ -88,14 +88,8 @@ phase_alamesh() {
 	netns_pair a b
 	new_node MA
 	new_node MB
-	local ia ib
-	ia=$(ifname ma) && ib=$(ifname mb) || exit 1
-	alameshd_conf "$NS_WORK/ma.conf" "$ia" "$MA_PRIV" 51820
-	alameshd_conf_peer "$NS_WORK/ma.conf" "$MB_PUB" "$U4_B:51820"
-	alameshd_conf "$NS_WORK/mb.conf" "$ib" "$MB_PRIV" 51820
-	alameshd_conf_peer "$NS_WORK/mb.conf" "$MA_PUB" "$U4_A:51820"
-	alameshd_start alameshd-a "$NS_A" "$NS_WORK/ma.conf" "$ia" "$MA_ADDR"
-	alameshd_start alameshd-b "$NS_B" "$NS_WORK/mb.conf" "$ib" "$MB_ADDR"
+	use_underlay 4 51820
+	alameshd_pair_start
 	ping_until "$NS_B" "$MA_ADDR" 15 || fail "no ping across alameshd"
 	iperf_server iperf "$NS_A"
 	iperf_gbps "$NS_B" "$MA_ADDR" "$SECS" >"$NS_WORK/result.alamesh" || fail "iperf3 over alameshd"

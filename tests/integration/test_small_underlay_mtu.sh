@@ -17,18 +17,12 @@ need_alamesh
 netns_pair a b
 new_node MA
 new_node MB
-IA=$(ifname ma) && IB=$(ifname mb) || exit 1
 use_underlay 4 51820
 must "underlay MTU A" ip -n "$NS_A" link set "$V_A" mtu "$UNDERLAY_MTU"
 must "underlay MTU B" ip -n "$NS_B" link set "$V_B" mtu "$UNDERLAY_MTU"
 step "two alameshd with MTU 1420 over an underlay of MTU $UNDERLAY_MTU"
 
-alameshd_conf "$NS_WORK/a.conf" "$IA" "$MA_PRIV" 51820
-alameshd_conf_peer "$NS_WORK/a.conf" "$MB_PUB" "$EP_B"
-alameshd_conf "$NS_WORK/b.conf" "$IB" "$MB_PRIV" 51820
-alameshd_conf_peer "$NS_WORK/b.conf" "$MA_PUB" "$EP_A"
-alameshd_start alameshd-a "$NS_A" "$NS_WORK/a.conf" "$IA" "$MA_ADDR"
-alameshd_start alameshd-b "$NS_B" "$NS_WORK/b.conf" "$IB" "$MB_ADDR"
+alameshd_pair_start
 
 ping_until "$NS_A" "$MB_ADDR" 15 || fail "first ping A -> B never answered"
 # A full-size packet only fits the underlay as fragments.

@@ -373,6 +373,19 @@ alameshd_start() {
 	info "$name up in $ns: $ifname $addr"
 }
 
+# alameshd_pair_start: alameshd-a (node MA) in NS_A and alameshd-b (node MB)
+# in NS_B, each the other's static peer at the endpoints use_underlay chose;
+# sets IA and IB to their interface names.
+alameshd_pair_start() {
+	IA=$(ifname ma) && IB=$(ifname mb) || exit 1
+	alameshd_conf "$NS_WORK/a.conf" "$IA" "$MA_PRIV" 51820
+	alameshd_conf_peer "$NS_WORK/a.conf" "$MB_PUB" "$EP_B"
+	alameshd_conf "$NS_WORK/b.conf" "$IB" "$MB_PRIV" 51820
+	alameshd_conf_peer "$NS_WORK/b.conf" "$MA_PUB" "$EP_A"
+	alameshd_start alameshd-a "$NS_A" "$NS_WORK/a.conf" "$IA" "$MA_ADDR"
+	alameshd_start alameshd-b "$NS_B" "$NS_WORK/b.conf" "$IB" "$MB_ADDR"
+}
+
 # ---- wireguard-go -------------------------------------------------------------
 
 # wggo_start NAME NS IFNAME KEYFILE PORT ADDR: wireguard-go in the foreground
