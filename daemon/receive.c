@@ -107,10 +107,8 @@ static void run_flush(struct rx_run *run, uint64_t now)
 	/* Roaming: the endpoint follows the latest authenticated packet. */
 	if (!udp_same(&p->endpoint, &run->src))
 		p->endpoint = run->src;
-	rekey = p->keypairs.current == run->kp && !p->timers.sent_lastminute_handshake &&
-		wg_keypair_needs_rekey_on_receive(run->kp, now);
-	if (rekey)
-		p->timers.sent_lastminute_handshake = true;
+	rekey = p->keypairs.current == run->kp && wg_keypair_needs_rekey_on_receive(run->kp, now) &&
+		wg_timers_lastminute_handshake(&p->timers);
 	pthread_mutex_unlock(&p->lock);
 
 	if (rekey && !atomic_exchange(&p->handshake_wanted, true))

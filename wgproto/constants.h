@@ -70,9 +70,6 @@
 #define ALAMESH_ADDR_LABEL_LEN 15
 #define ALAMESH_ADDR_PREFIX    0xfc
 
-/* Data path batching. */
-#define ALAMESH_BATCH	   64	 /* packets moved per syscall batch */
-#define ALAMESH_MAX_PACKET 65535 /* largest UDP datagram / TUN frame handled */
 /* UDP GSO trains: the kernel's segment limit and a payload that fits 64 KiB. */
 #define UDP_GSO_MAX_SEGS  64
 #define UDP_GSO_MAX_BYTES 65000
