@@ -17,6 +17,7 @@
 #include "daemon/udp.h"
 #include "routing/address.h"
 #include "wgproto/crypto.h"
+#include "wgproto/encoding.h"
 
 uint64_t now_mono(void)
 {
@@ -199,6 +200,12 @@ void device_down(struct device *dev)
 	wg_ratelimiter_destroy(&dev->ratelimiter);
 	wg_identity_clear(&dev->identity);
 	sodium_memzero(&dev->cookie_checker, sizeof(dev->cookie_checker));
+}
+
+void peer_name(const struct peer *p, char out[WG_KEY_B64_LEN + 1])
+{
+	/* The public key only: it names the peer and is no secret. */
+	key_to_base64(out, p->handshake.remote_static);
 }
 
 struct peer *device_find_peer(struct device *dev, const uint8_t public_key[WG_KEY_LEN])

@@ -112,6 +112,8 @@ struct peer *device_add_peer(struct device *dev, const uint8_t public_key[WG_KEY
 			     const uint8_t *psk, const struct sockaddr_in6 *endpoint,
 			     uint16_t persistent_keepalive);
 void device_remove_peer(struct device *dev, struct peer *p);
+/* The peer's public key in base64, for logs. */
+void peer_name(const struct peer *p, char out[WG_KEY_B64_LEN + 1]);
 struct peer *device_find_peer(struct device *dev, const uint8_t public_key[WG_KEY_LEN]);
 void device_wake(struct device *dev);
 /* A data thread cannot go on: logs why and makes the control loop stop with an error. */

@@ -11,7 +11,6 @@
 #include "daemon/log.h"
 #include "daemon/udp.h"
 #include "wgproto/crypto.h"
-#include "wgproto/encoding.h"
 
 static struct wg_handshake *lookup_static(void *ctx, const uint8_t public_key[WG_KEY_LEN])
 {
@@ -25,11 +24,6 @@ static struct wg_handshake *lookup_index(void *ctx, uint32_t idx)
 	struct device *dev = ctx;
 
 	return wg_index_get_handshake(&dev->index, idx);
-}
-
-static void peer_name(const struct peer *p, char out[WG_KEY_B64_LEN + 1])
-{
-	key_to_base64(out, p->handshake.remote_static);
 }
 
 /* Forgets the index of an unfinished handshake before a new one registers. */

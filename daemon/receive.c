@@ -20,7 +20,6 @@
 #include "daemon/packet.h"
 #include "daemon/udp.h"
 #include "wgproto/crypto.h"
-#include "wgproto/encoding.h"
 #include "wgproto/messages.h"
 #include "wgproto/transport.h"
 
@@ -144,8 +143,7 @@ static void run_begin(struct rx_run *run, struct peer *p, struct wg_keypair *kp,
 		if (staged && !atomic_exchange(&p->staged_wanted, true))
 			device_wake(p->dev);
 		atomic_store(&p->last_handshake_ns, now_wall());
-		/* The public key only: it names the peer and is no secret. */
-		key_to_base64(name, p->handshake.remote_static);
+		peer_name(p, name);
 		log_info("peer %s: handshake complete (responder), first data received", name);
 	}
 	if (dropped) {
