@@ -21,6 +21,7 @@
 #include "daemon/config.h"
 #include "daemon/device.h"
 #include "daemon/log.h"
+#include "daemon/uapi.h"
 #include "daemon/udp.h"
 #include "wgproto/crypto.h"
 
@@ -113,11 +114,12 @@ static void initial_contact(struct device *dev)
 	}
 }
 
-static int run(struct device *dev, const sigset_t *mask)
+static int run(struct device *dev, struct uapi_server *uapi, const sigset_t *mask)
 {
 	int ep = epoll_create1(EPOLL_CLOEXEC), sfd = -1, tfd = -1, rc = 0;
 
-	if (ep < 0 || setup_fds(ep, mask, &sfd, &tfd, dev->wake_fd) < 0) {
+	if (ep < 0 || setup_fds(ep, mask, &sfd, &tfd, dev->wake_fd) < 0 ||
+	    uapi_attach(uapi, ep, dev) < 0) {
 		log_error("cannot set up the event loop: %s", strerror(errno));
 		rc = 1;
 		goto out;
@@ -141,10 +143,13 @@ static int run(struct device *dev, const sigset_t *mask)
 			} else if (fd == tfd) {
 				drain(tfd);
 				tick(dev);
+				uapi_tick(uapi, now_mono());
 			} else if (fd == dev->wake_fd) {
 				drain(dev->wake_fd);
 				handshake_process_queue(dev);
 				tick(dev);
+			} else {
+				uapi_event(uapi, fd, evs[i].events);
 			}
 			if (atomic_load(&dev->failed)) {
 				rc = 1;
@@ -167,7 +172,9 @@ int main(int argc, char **argv)
 	const char *path = NULL;
 	bool verbose = false, check_only = false;
 	struct config cfg = {0};
-	struct device dev = {.tun_fd = -1, .udp_fd = -1, .wake_fd = -1, .stop_fd = -1};
+	struct device dev = {
+	    .tun_fd = -1, .udp_fd = -1, .wake_fd = -1, .stop_fd = -1, .rx_kick_fd = -1};
+	struct uapi_server uapi = {.fd = -1};
 	sigset_t mask;
 	int opt, rc;
 
@@ -211,6 +218,17 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return 1;
 	}
+	/* The control socket first: a second daemon for the interface must change nothing. */
+	if ((rc = uapi_listen(&uapi, cfg.ifname)) < 0) {
+		if (rc == -EADDRINUSE)
+			log_error("%s: another alameshd already runs this interface (%s answers)",
+				  cfg.ifname, uapi.path);
+		else
+			log_error("cannot create the control socket %s: %s", uapi.path,
+				  strerror(-rc));
+		config_free(&cfg);
+		return 1;
+	}
 	rc = device_up(&dev, cfg.ifname, cfg.mtu, cfg.listen_port, cfg.private_key);
 	if (rc == 0)
 		rc = add_peers(&dev, &cfg);
@@ -219,12 +237,13 @@ int main(int argc, char **argv)
 		log_error("cannot start the data threads: %s", strerror(-rc));
 	if (rc == 0) {
 		char addr[INET6_ADDRSTRLEN];
-		inet_ntop(AF_INET6, &dev.addr, addr, sizeof(addr));
+		inet_ntop(AF_INET6, device_addr(&dev), addr, sizeof(addr));
 		log_info("interface %s up: address %s, UDP port %u, %zu peers", dev.ifname, addr,
 			 dev.listen_port, dev.npeers);
-		rc = run(&dev, &mask);
+		rc = run(&dev, &uapi, &mask);
 		log_info("shutting down");
 	}
+	uapi_close(&uapi);
 	device_down(&dev);
 	return rc ? 1 : 0;
 }

@@ -79,7 +79,7 @@ static int setup_interface(struct device *dev)
 		return r;
 	if ((r = nl_link_set_up(dev->ifindex, 1)) < 0)
 		return r;
-	if ((r = nl_addr_add6(dev->ifindex, &dev->addr, 128)) < 0)
+	if ((r = nl_addr_add6(dev->ifindex, device_addr(dev), 128)) < 0)
 		return r;
 	struct in6_addr mesh = {.s6_addr = {ALAMESH_ADDR_PREFIX & 0xfe}};
 	return nl_route_add6(dev->ifindex, &mesh, 7);
@@ -102,12 +102,13 @@ int device_up(struct device *dev, const char *ifname, uint32_t mtu, uint16_t por
 {
 	int r;
 
-	*dev = (struct device){.tun_fd = -1, .udp_fd = -1, .wake_fd = -1, .stop_fd = -1};
+	*dev = (struct device){
+	    .tun_fd = -1, .udp_fd = -1, .wake_fd = -1, .stop_fd = -1, .rx_kick_fd = -1};
 	snprintf(dev->ifname, sizeof(dev->ifname), "%s", ifname);
 	dev->mtu = mtu;
 	if (!wg_identity_set(&dev->identity, private_key))
 		return -EINVAL;
-	alamesh_addr(&dev->addr, dev->identity.public_key);
+	alamesh_addr(&dev->addr_slot[0], dev->identity.public_key);
 	wg_cookie_checker_init(&dev->cookie_checker, dev->identity.public_key);
 	qsbr_init(&dev->qsbr, 2);
 	if (!wg_index_init(&dev->index) || !route_table_init(&dev->routes) ||
@@ -133,7 +134,8 @@ int device_up(struct device *dev, const char *ifname, uint32_t mtu, uint16_t por
 	dev->udp_gso = true; /* until the kernel refuses a train */
 	dev->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	dev->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (dev->wake_fd < 0 || dev->stop_fd < 0)
+	dev->rx_kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (dev->wake_fd < 0 || dev->stop_fd < 0 || dev->rx_kick_fd < 0)
 		return -errno;
 	return 0;
 }
@@ -188,7 +190,9 @@ void device_down(struct device *dev)
 		close(dev->wake_fd);
 	if (dev->stop_fd >= 0)
 		close(dev->stop_fd);
-	dev->tun_fd = dev->udp_fd = dev->wake_fd = dev->stop_fd = -1;
+	if (dev->rx_kick_fd >= 0)
+		close(dev->rx_kick_fd);
+	dev->tun_fd = dev->udp_fd = dev->wake_fd = dev->stop_fd = dev->rx_kick_fd = -1;
 	if (dev->stage_pool) {
 		sodium_memzero(dev->stage_pool, STAGE_POOL_SIZE * sizeof(*dev->stage_pool));
 		free(dev->stage_pool);
@@ -217,21 +221,12 @@ struct peer *device_find_peer(struct device *dev, const uint8_t public_key[WG_KE
 	return NULL;
 }
 
-struct peer *device_add_peer(struct device *dev, const uint8_t public_key[WG_KEY_LEN],
-			     const uint8_t *psk, const struct sockaddr_in6 *endpoint,
-			     uint16_t persistent_keepalive)
+struct peer *peer_create(struct device *dev, const uint8_t public_key[WG_KEY_LEN],
+			 const uint8_t *psk, const struct sockaddr_in6 *endpoint,
+			 uint16_t persistent_keepalive)
 {
-	struct peer *p;
+	struct peer *p = calloc(1, sizeof(*p));
 
-	if (dev->npeers == dev->peers_cap) {
-		size_t cap = dev->peers_cap ? dev->peers_cap * 2 : 16;
-		struct peer **n = realloc(dev->peers, cap * sizeof(*n));
-		if (!n)
-			return NULL;
-		dev->peers = n;
-		dev->peers_cap = cap;
-	}
-	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
 	if (pthread_mutex_init(&p->lock, NULL)) {
@@ -246,28 +241,75 @@ struct peer *device_add_peer(struct device *dev, const uint8_t public_key[WG_KEY
 	wg_timers_init(&p->timers, persistent_keepalive);
 	if (endpoint)
 		p->endpoint = *endpoint;
-	if (!route_table_add(&dev->routes, &p->addr, p)) {
-		pthread_mutex_destroy(&p->lock);
-		sodium_memzero(p, sizeof(*p));
-		free(p);
-		return NULL;
-	}
-	dev->peers[dev->npeers++] = p;
 	return p;
 }
 
-void device_remove_peer(struct device *dev, struct peer *p)
+void peer_destroy(struct peer *p)
+{
+	free_peer(p);
+}
+
+bool device_reserve_peers(struct device *dev, size_t more)
+{
+	size_t cap = dev->peers_cap ? dev->peers_cap : 16;
+
+	if (dev->npeers + more <= dev->peers_cap)
+		return true;
+	while (cap < dev->npeers + more)
+		cap *= 2;
+	struct peer **n = realloc(dev->peers, cap * sizeof(*n));
+	if (!n)
+		return false;
+	dev->peers = n;
+	dev->peers_cap = cap;
+	return true;
+}
+
+void device_append_peer(struct device *dev, struct peer *p)
+{
+	dev->peers[dev->npeers++] = p;
+}
+
+struct peer *device_add_peer(struct device *dev, const uint8_t public_key[WG_KEY_LEN],
+			     const uint8_t *psk, const struct sockaddr_in6 *endpoint,
+			     uint16_t persistent_keepalive)
+{
+	struct peer *p;
+
+	if (!device_reserve_peers(dev, 1))
+		return NULL;
+	p = peer_create(dev, public_key, psk, endpoint, persistent_keepalive);
+	if (!p)
+		return NULL;
+	if (!route_table_add(&dev->routes, &p->addr, p)) {
+		free_peer(p);
+		return NULL;
+	}
+	device_append_peer(dev, p);
+	return p;
+}
+
+bool device_unlink_peer(struct device *dev, struct peer *p)
 {
 	size_t i;
 
 	for (i = 0; i < dev->npeers && dev->peers[i] != p; i++)
 		;
 	if (i == dev->npeers)
-		return;
+		return false;
 	dev->peers[i] = dev->peers[--dev->npeers];
-	route_table_remove(&dev->routes, &p->addr);
-	/* Unlink the keys from the index, then wait out the data threads' batches. */
+	/* A replacement may already own the route: only remove p's own. */
+	if (route_table_lookup(&dev->routes, &p->addr) == p)
+		route_table_remove(&dev->routes, &p->addr);
+	/* Unlink the keys from the index; the caller waits out the batches before freeing. */
 	peer_clear_keys(p);
+	return true;
+}
+
+void device_remove_peer(struct device *dev, struct peer *p)
+{
+	if (!device_unlink_peer(dev, p))
+		return;
 	if (dev->threads_running)
 		qsbr_synchronize(&dev->qsbr);
 	free_peer(p);

@@ -70,11 +70,19 @@ struct device {
 	unsigned int ifindex;
 	uint32_t mtu;
 	uint16_t listen_port;
-	struct in6_addr addr;
+	uint32_t fwmark; /* SO_MARK of the UDP socket, 0 = none */
+	/*
+	 * Our derived address, read by the data threads in every batch. A new
+	 * private key writes the other slot, flips addr_cur, and waits out the
+	 * batches (qsbr) before that slot may be written again.
+	 */
+	struct in6_addr addr_slot[2];
+	_Atomic unsigned int addr_cur;
 	int tun_fd;
 	int udp_fd;
 	int wake_fd;	    /* eventfd: data threads -> control thread */
 	int stop_fd;	    /* eventfd: control thread -> data threads */
+	int rx_kick_fd;	    /* eventfd: the receive thread polls udp_fd afresh (rebound) */
 	bool udp_gso;	    /* send trains of datagrams with UDP_SEGMENT (tx thread) */
 	atomic_bool failed; /* a data thread died: the control loop stops */
 
@@ -112,10 +120,29 @@ struct peer *device_add_peer(struct device *dev, const uint8_t public_key[WG_KEY
 			     const uint8_t *psk, const struct sockaddr_in6 *endpoint,
 			     uint16_t persistent_keepalive);
 void device_remove_peer(struct device *dev, struct peer *p);
+/*
+ * The parts of adding and removing, for a change that must apply whole
+ * (uapi_apply.c): a peer made but not yet linked anywhere, room in the
+ * array, the append that cannot fail, and an unlink that leaves the
+ * freeing to the caller after qsbr_synchronize().
+ */
+struct peer *peer_create(struct device *dev, const uint8_t public_key[WG_KEY_LEN],
+			 const uint8_t *psk, const struct sockaddr_in6 *endpoint,
+			 uint16_t persistent_keepalive);
+void peer_destroy(struct peer *p);
+bool device_reserve_peers(struct device *dev, size_t more);
+void device_append_peer(struct device *dev, struct peer *p);
+bool device_unlink_peer(struct device *dev, struct peer *p);
 /* The peer's public key in base64, for logs. */
 void peer_name(const struct peer *p, char out[WG_KEY_B64_LEN + 1]);
 struct peer *device_find_peer(struct device *dev, const uint8_t public_key[WG_KEY_LEN]);
 void device_wake(struct device *dev);
+
+static inline const struct in6_addr *device_addr(const struct device *dev)
+{
+	return &dev->addr_slot[atomic_load_explicit(&dev->addr_cur, memory_order_acquire) & 1];
+}
+
 /* A data thread cannot go on: logs why and makes the control loop stop with an error. */
 void device_fail(struct device *dev, const char *why);
 

@@ -121,7 +121,8 @@ int nl_link_del(unsigned int ifindex)
 	return nl_request((struct nlmsghdr *)buf, buf);
 }
 
-int nl_addr_add6(unsigned int ifindex, const struct in6_addr *addr, uint8_t prefixlen)
+static int addr_msg6(uint16_t type, uint16_t flags, unsigned int ifindex,
+		     const struct in6_addr *addr, uint8_t prefixlen)
 {
 	char buf[NL_BUF_SIZE];
 	struct nlmsghdr *nlh;
@@ -132,9 +133,8 @@ int nl_addr_add6(unsigned int ifindex, const struct in6_addr *addr, uint8_t pref
 	if (!addr || prefixlen > 128)
 		return -EINVAL;
 	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_NEWADDR;
-	/* Replace, so a restart that finds its address still there succeeds. */
-	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = flags;
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = AF_INET6;
 	ifa->ifa_prefixlen = prefixlen;
@@ -145,6 +145,17 @@ int nl_addr_add6(unsigned int ifindex, const struct in6_addr *addr, uint8_t pref
 	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(*addr), addr);
 	mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
 	return nl_request(nlh, buf);
+}
+
+int nl_addr_add6(unsigned int ifindex, const struct in6_addr *addr, uint8_t prefixlen)
+{
+	/* Replace, so a restart that finds its address still there succeeds. */
+	return addr_msg6(RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, ifindex, addr, prefixlen);
+}
+
+int nl_addr_del6(unsigned int ifindex, const struct in6_addr *addr, uint8_t prefixlen)
+{
+	return addr_msg6(RTM_DELADDR, 0, ifindex, addr, prefixlen);
 }
 
 int nl_route_add6(unsigned int ifindex, const struct in6_addr *dst, uint8_t prefixlen)

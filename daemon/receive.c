@@ -189,7 +189,7 @@ static void receive_data(struct device *dev, uint8_t *buf, size_t len,
 	 * sends, and only ours as the destination: a member is no gateway.
 	 */
 	if (!pktlen || !in6_equal(ipv6_src(pkt), &p->addr) ||
-	    !in6_equal(ipv6_dst(pkt), &dev->addr)) {
+	    !in6_equal(ipv6_dst(pkt), device_addr(dev))) {
 		log_debug("dropping packet from peer %s: bad source or not IPv6",
 			  udp_format(src, (char[64]){0}, 64));
 		return;
@@ -283,9 +283,10 @@ void *rx_thread_main(void *arg)
 {
 	struct device *dev = arg;
 	struct rx_batch b = {0};
-	struct pollfd pfd[2] = {
+	struct pollfd pfd[3] = {
 	    {.fd = dev->udp_fd, .events = POLLIN},
 	    {.fd = dev->stop_fd, .events = POLLIN},
+	    {.fd = dev->rx_kick_fd, .events = POLLIN},
 	};
 
 	b.buf = aligned_alloc(64, sizeof(*b.buf) * RX_SLOTS);
@@ -294,10 +295,17 @@ void *rx_thread_main(void *arg)
 		return NULL;
 	}
 	for (;;) {
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+		if (poll(pfd, 3, -1) < 0 && errno != EINTR)
 			break;
 		if (pfd[1].revents)
 			break;
+		if (pfd[2].revents) {
+			/* udp_fd now names a new socket: drain the kick and poll that one. */
+			uint64_t v;
+			if (read(dev->rx_kick_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				break;
+			continue;
+		}
 		/* A bounded run of full batches, then poll again, which sees a stop. */
 		for (int k = 0; k < 16; k++) {
 			rx_prepare(&b);

@@ -229,8 +229,8 @@ static void reply_unreachable(struct device *dev, const uint8_t *pkt, uint32_t l
 
 	if (!icmp_allowed(dev, now))
 		return;
-	n = icmp6_unreachable(out + VNET_HDR_LEN, sizeof(out) - VNET_HDR_LEN, pkt, len, &dev->addr,
-			      0);
+	n = icmp6_unreachable(out + VNET_HDR_LEN, sizeof(out) - VNET_HDR_LEN, pkt, len,
+			      device_addr(dev), 0);
 	if (n && write(dev->tun_fd, out, VNET_HDR_LEN + n) < 0)
 		log_debug("tun write (icmp6): %s", strerror(errno));
 }
@@ -246,7 +246,7 @@ static void classify(struct device *dev, struct tx_batch *b, uint64_t now)
 		if (!alamesh_in_mesh(dst))
 			continue;
 		b->peer[i] = route_table_lookup(&dev->routes, dst);
-		if (!b->peer[i] && !in6_equal(dst, &dev->addr))
+		if (!b->peer[i] && !in6_equal(dst, device_addr(dev)))
 			reply_unreachable(dev, pkt, b->len[i], now);
 	}
 }
