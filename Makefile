@@ -130,9 +130,13 @@ install: all
 	@for m in $(MANPAGES); do s=$${m##*.}; \
 		install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
 		install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 0644 contrib/completion/alamesh.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/alamesh
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/alameshd $(DESTDIR)$(PREFIX)/bin/alamesh
+	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/alamesh
 	@for m in $(MANPAGES); do s=$${m##*.}; \
 		rm -f $(DESTDIR)$(PREFIX)/share/man/man$$s/$$(basename $$m); done
 

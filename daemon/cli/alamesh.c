@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -25,7 +26,11 @@ static const struct {
 	int (*run)(int argc, const char *argv[]);
 	const char *description;
 } subcommands[] = {
+    {"show", show_main, "Shows the current configuration and device information"},
+    {"showconf", showconf_main, "Shows the current configuration of a given interface"},
+    {"set", set_main, "Changes the current configuration, adds or removes peers"},
     {"genkey", genkey_main, "Generates a new private key and writes it to stdout"},
+    {"genpsk", genpsk_main, "Generates a new preshared key and writes it to stdout"},
     {"pubkey", pubkey_main, "Reads a private key from stdin and writes its public key to stdout"},
     {"addr", addr_main, "Writes the mesh address of a public key given or read from stdin"},
 };
@@ -79,6 +84,17 @@ bool cli_read_key_stdin(uint8_t key[WG_KEY_LEN])
 	ok = ok && len == WG_KEY_B64_LEN && key_from_base64(key, buf);
 	sodium_memzero(buf, sizeof(buf));
 	return ok;
+}
+
+void cli_warn_if_world_accessible(void)
+{
+	struct stat st;
+
+	/* The key is about to land in a file others can read: say so, like wg does. */
+	if (fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & S_IRWXO))
+		fputs("Warning: writing to world accessible file.\n"
+		      "Consider setting the umask to 077 and trying again.\n",
+		      stderr);
 }
 
 bool cli_flush_stdout(const char *subcommand)

@@ -2,25 +2,12 @@
 /* alamesh genkey: a clamped random private key in base64, as `wg genkey` makes. */
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
 #include "daemon/cli/subcommands.h"
 #include "wgproto/crypto.h"
 #include "wgproto/encoding.h"
-
-/* The key is about to land in a file others can read: say so, like wg does. */
-static void warn_if_world_accessible(void)
-{
-	struct stat st;
-
-	if (fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & S_IRWXO))
-		fputs("Warning: writing to world accessible file.\n"
-		      "Consider setting the umask to 077 and trying again.\n",
-		      stderr);
-}
 
 int genkey_main(int argc, const char *argv[])
 {
@@ -35,7 +22,7 @@ int genkey_main(int argc, const char *argv[])
 		fprintf(stderr, "Usage: %s %s\n", prog_name, argv[0]);
 		return 1;
 	}
-	warn_if_world_accessible();
+	cli_warn_if_world_accessible();
 	wg_generate_private_key(key);
 	key_to_base64(text, key);
 	puts(text);

@@ -22,6 +22,10 @@ extern const char *prog_name;
 int genkey_main(int argc, const char *argv[]);
 int pubkey_main(int argc, const char *argv[]);
 int addr_main(int argc, const char *argv[]);
+int genpsk_main(int argc, const char *argv[]);
+int show_main(int argc, const char *argv[]);
+int showconf_main(int argc, const char *argv[]);
+int set_main(int argc, const char *argv[]);
 
 /* True for "-h", "--help" and "help". */
 bool cli_is_help(const char *arg);
@@ -31,6 +35,8 @@ bool cli_is_help(const char *arg);
  * private key. False on a read error or a malformed key.
  */
 bool cli_read_key_stdin(uint8_t key[WG_KEY_LEN]);
+/* Warns on stderr when stdout is a file others can read (a key is coming). */
+void cli_warn_if_world_accessible(void);
 /* Writes everything buffered on stdout; false (with a message) on error. */
 bool cli_flush_stdout(const char *subcommand);
 

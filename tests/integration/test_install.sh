@@ -27,8 +27,10 @@ make --no-print-directory -q -C "$NS_TOP" BUILD="$BUILD_DIR" all ||
 	fail "$BUILD_DIR is not up to date: build it first (make BUILD=$BUILD_DIR all)"
 
 # The expected set: two programs and every page under man/.
-declare -A WANT=([sbin/alameshd]=755 [bin/alamesh]=755)
-declare -A SRC=([sbin/alameshd]=$BUILD_DIR/alameshd [bin/alamesh]=$BUILD_DIR/alamesh)
+declare -A WANT=([sbin/alameshd]=755 [bin/alamesh]=755
+	[share/bash-completion/completions/alamesh]=644)
+declare -A SRC=([sbin/alameshd]=$BUILD_DIR/alameshd [bin/alamesh]=$BUILD_DIR/alamesh
+	[share/bash-completion/completions/alamesh]=$NS_TOP/contrib/completion/alamesh.bash)
 PAGES=()
 for m in "$NS_TOP"/man/*.[0-9]; do
 	[ -f "$m" ] || continue

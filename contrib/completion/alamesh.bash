@@ -1,0 +1,67 @@
+# bash completion for alamesh(8)                                 -*- shell-script -*-
+# SPDX-License-Identifier: ISC
+
+_alamesh_interfaces() {
+	local f
+	for f in /var/run/wireguard/*.sock; do
+		[ -S "$f" ] || continue
+		f=${f##*/}
+		printf '%s\n' "${f%.sock}"
+	done
+}
+
+_alamesh() {
+	local cur prev words cword
+	_init_completion || return
+
+	if [ "$cword" -eq 1 ]; then
+		mapfile -t COMPREPLY < <(compgen -W "show showconf set genkey genpsk pubkey addr help" -- "$cur")
+		return
+	fi
+	case ${words[1]} in
+	show)
+		if [ "$cword" -eq 2 ]; then
+			mapfile -t COMPREPLY < <(compgen -W "all interfaces $(_alamesh_interfaces)" -- "$cur")
+		elif [ "$cword" -eq 3 ] && [ "${words[2]}" != interfaces ]; then
+			mapfile -t COMPREPLY < <(compgen -W "public-key private-key listen-port fwmark peers
+				preshared-keys endpoints allowed-ips latest-handshakes transfer
+				persistent-keepalive dump routes members registry" -- "$cur")
+		fi
+		;;
+	showconf)
+		[ "$cword" -eq 2 ] && mapfile -t COMPREPLY < <(compgen -W "$(_alamesh_interfaces)" -- "$cur")
+		;;
+	set)
+		if [ "$cword" -eq 2 ]; then
+			mapfile -t COMPREPLY < <(compgen -W "$(_alamesh_interfaces)" -- "$cur")
+			return
+		fi
+		case $prev in
+		private-key | preshared-key)
+			_filedir
+			return
+			;;
+		listen-port | fwmark | endpoint | persistent-keepalive | allowed-ips)
+			return
+			;;
+		peer)
+			# The peers the interface has now.
+			mapfile -t COMPREPLY < <(compgen -W "$(alamesh show "${words[2]}" peers 2>/dev/null)" -- "$cur")
+			return
+			;;
+		esac
+		local i in_peer=0
+		for ((i = 3; i < cword; i++)); do
+			[ "${words[i]}" = peer ] && in_peer=1
+		done
+		if [ "$in_peer" = 1 ]; then
+			mapfile -t COMPREPLY < <(compgen -W "remove preshared-key endpoint persistent-keepalive allowed-ips peer" -- "$cur")
+		else
+			mapfile -t COMPREPLY < <(compgen -W "listen-port fwmark private-key peer" -- "$cur")
+		fi
+		;;
+	addr)
+		;;
+	esac
+}
+complete -F _alamesh alamesh

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# alamesh show / showconf / set against the real wg(8), byte for byte, on
+# both an alameshd and a wireguard-go interface (the same protocol serves
+# both): every field of `show`, `dump`, `all`, `interfaces`, the pretty
+# form without colour, showconf; `alamesh set` changes checked through wg;
+# colour only when asked or on a terminal; the alamesh-only views answer
+# "not configured"; a daemon that is not running is reported with its socket.
+set -u
+# shellcheck source=tests/lib/netns.sh
+. "$(dirname "$0")/../lib/netns.sh"
+
+need_root
+need_tool ip wg wireguard-go ping python3 script
+need_alamesh
+[ -x "$ALAMESH" ] || fail "alamesh not built: $ALAMESH"
+
+netns_pair a b
+new_node MA
+new_node MB
+new_node MX
+IA=$(ifname ca) && IB=$(ifname cb) || exit 1
+use_underlay 4 51820
+export ALAMESH_COLOR_MODE=never WG_COLOR_MODE=never
+
+alameshd_conf "$NS_WORK/a.conf" "$IA" "$MA_PRIV" 51820
+alameshd_conf_peer "$NS_WORK/a.conf" "$MB_PUB" "$EP_B"
+alameshd_start alameshd-a "$NS_A" "$NS_WORK/a.conf" "$IA" "$MA_ADDR"
+wggo_start wggo-b "$NS_B" "$IB" "$MB_KEYFILE" 51820 "$MB_ADDR"
+wggo_peer "$NS_B" "$IB" "$MA_PUB" "$MA_ADDR/128,10.99.0.0/16" "$EP_A"
+(umask 077 && wg genpsk >"$NS_WORK/psk")
+must "psk A" wg set "$IA" peer "$MB_PUB" preshared-key "$NS_WORK/psk"
+must "psk B" wg set "$IB" fwmark 0x42 peer "$MA_PUB" preshared-key "$NS_WORK/psk"
+ping_until "$NS_A" "$MB_ADDR" 15 || fail "no ping A -> B"
+
+step "alamesh set: keepalive, fwmark, a second peer (endpoint by name resolution of a literal)"
+must "alamesh set" "$ALAMESH" set "$IA" fwmark 0x33 peer "$MB_PUB" persistent-keepalive 7 \
+	peer "$MX_PUB" endpoint "[fd00:1::9]:4000" allowed-ips "$(addr_py "$MX_PUB")/128"
+[ "$(wg show "$IA" fwmark)" = 0x33 ] || fail "fwmark via alamesh set: $(wg show "$IA" fwmark)"
+[ "$(wg show "$IA" persistent-keepalive | awk -v k="$MB_PUB" '$1 == k {print $2}')" = 7 ] ||
+	fail "keepalive via alamesh set"
+[ "$(wg show "$IA" endpoints | awk -v k="$MX_PUB" '$1 == k {print $2}')" = "[fd00:1::9]:4000" ] ||
+	fail "endpoint via alamesh set"
+pass "alamesh set applied, as wg show reports"
+must "alamesh set remove" "$ALAMESH" set "$IA" peer "$MX_PUB" remove
+[ "$(wg show "$IA" peers)" = "$MB_PUB" ] || fail "alamesh set remove"
+if "$ALAMESH" set "$IA" peer "$MX_PUB" allowed-ips 10.0.0.0/8 2>"$NS_WORK/err"; then
+	fail "alamesh set with a foreign allowed ip succeeded"
+fi
+grep -q 'unable to modify interface: Invalid argument' "$NS_WORK/err" || fail "set error: $(cat "$NS_WORK/err")"
+pass "alamesh set remove; a refused set reports the daemon's errno"
+
+# same WHAT ARGS...: alamesh show ARGS and wg show ARGS print the same bytes
+# (retried: a handshake age or a counter may tick between the two calls).
+same() {
+	local what=$1 try
+	shift
+	for try in 1 2 3; do
+		"$ALAMESH" "$@" >"$NS_WORK/ours" 2>&1
+		local rc_ours=$?
+		wg "$@" >"$NS_WORK/theirs" 2>&1
+		local rc_theirs=$?
+		if [ "$rc_ours" = "$rc_theirs" ] && cmp -s "$NS_WORK/ours" "$NS_WORK/theirs"; then
+			[ -s "$NS_WORK/ours" ] || [ "$what" = empty ] || fail "$what: no output at all"
+			return 0
+		fi
+		sleep 0.3
+	done
+	diff "$NS_WORK/theirs" "$NS_WORK/ours" | head -n 20
+	fail "$what: alamesh $* differs from wg $* (exit $rc_ours vs $rc_theirs)"
+}
+
+step "every form of show, against wg, on alameshd ($IA) and wireguard-go ($IB)"
+for ifn in "$IA" "$IB"; do
+	for field in public-key private-key listen-port fwmark peers preshared-keys endpoints \
+		allowed-ips latest-handshakes transfer persistent-keepalive dump; do
+		same "$ifn $field" show "$ifn" "$field"
+	done
+	same "$ifn pretty" show "$ifn"
+	same "$ifn showconf" showconf "$ifn"
+	WG_HIDE_KEYS=never same "$ifn pretty, keys shown" show "$ifn"
+done
+pass "12 fields, pretty and showconf, on both"
+for field in dump peers transfer endpoints; do
+	same "all $field" show all "$field"
+done
+same "all pretty" show all
+same "show without arguments" show
+same "interfaces" show interfaces
+pass "all, interfaces"
+
+step "colour: never on a pipe, on a terminal or when forced"
+ALAMESH_COLOR_MODE=always "$ALAMESH" show "$IA" >"$NS_WORK/colour"
+grep -q $'\x1b\\[' "$NS_WORK/colour" || fail "ALAMESH_COLOR_MODE=always gave no colour"
+env -u ALAMESH_COLOR_MODE -u WG_COLOR_MODE "$ALAMESH" show "$IA" >"$NS_WORK/plain"
+if grep -q $'\x1b' "$NS_WORK/plain"; then fail "colour on a pipe"; fi
+env -u ALAMESH_COLOR_MODE -u WG_COLOR_MODE script -qec "$ALAMESH show $IA" /dev/null >"$NS_WORK/tty"
+grep -q $'\x1b\\[' "$NS_WORK/tty" || fail "no colour on a terminal"
+pass "colour on a terminal and when forced, none on a pipe"
+
+step "alamesh's own views and errors"
+for view in routes members registry; do
+	out=$("$ALAMESH" show "$IA" "$view") || fail "show $view exit $?"
+	[ "$out" = "$IA: $view: not configured" ] || fail "show $view: $out"
+done
+pass "routes, members, registry: not configured"
+if "$ALAMESH" show nosuch0 2>"$NS_WORK/err"; then fail "show of a missing interface exited 0"; fi
+grep -qF "/var/run/wireguard/nosuch0.sock" "$NS_WORK/err" || fail "message lacks the socket: $(cat "$NS_WORK/err")"
+grep -q 'is alameshd running' "$NS_WORK/err" || fail "message: $(cat "$NS_WORK/err")"
+pass "not running: $(cat "$NS_WORK/err")"
+for args in "show $IA bogus" "show $IA dump extra" "showconf" "set" "set $IA listen-port" \
+	"set $IA listen-port 70000" "set $IA peer notakey" "set $IA peer $MB_PUB endpoint" \
+	"set $IA peer $MB_PUB bogus 1" "set $IA fwmark x" "set $IA private-key /nonexistent" \
+	"genpsk extra" "set $IA peer $MB_PUB allowed-ips 1.2.3.4/99"; do
+	# shellcheck disable=SC2086
+	if "$ALAMESH" $args >/dev/null 2>"$NS_WORK/err"; then fail "alamesh $args exited 0"; fi
+	[ -s "$NS_WORK/err" ] || fail "alamesh $args: exit 1 without a word"
+done
+pass "bad arguments exit 1 with a message"
+psk=$("$ALAMESH" genpsk) || fail "genpsk"
+[ "$(printf '%s\n' "$psk" | base64 -d | wc -c)" = 32 ] || fail "genpsk: $psk"
+pass "genpsk"
+
+step "bash completion"
+out=$(PATH="$(dirname "$ALAMESH"):$PATH" bash -c '
+	_init_completion() { words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD; cur=${words[cword]}; prev=${words[cword-1]}; }
+	_filedir() { :; }
+	. "$1/contrib/completion/alamesh.bash"
+	comp() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=(); _alamesh; echo "${COMPREPLY[*]}"; }
+	comp alamesh sh
+	comp alamesh show "$2" tra
+	comp alamesh show ""
+	comp alamesh set "$2" peer ""
+	comp alamesh set "$2" peer KEY end' _ "$NS_TOP" "$IA") || fail "completion script"
+mapfile -t lines <<<"$out"
+[ "${lines[0]}" = "show showconf" ] || fail "complete 'alamesh sh': ${lines[0]}"
+[ "${lines[1]}" = "transfer" ] || fail "complete show field: ${lines[1]}"
+[[ " ${lines[2]} " == *" $IA "* ]] || fail "complete interfaces: ${lines[2]}"
+[ "${lines[3]}" = "$MB_PUB" ] || fail "complete peers: ${lines[3]}"
+[ "${lines[4]}" = "endpoint" ] || fail "complete peer keyword: ${lines[4]}"
+pass "bash completion: subcommands, fields, interfaces, peers, keywords"
