@@ -81,7 +81,7 @@ fuzz:
 DEB_PKGS := build-essential pkg-config clang libclang-rt-14-dev clang-format mandoc \
             libsodium-dev libb2-dev libgit2-dev libmnl-dev libinih-dev libcmocka-dev \
             wireguard-go wireguard-tools yggdrasil iperf3 iputils-ping iproute2 git \
-            procps psmisc kmod python3 coreutils util-linux
+            procps psmisc kmod python3 coreutils util-linux systemd
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q '^install ok installed' || echo $$p; done); \
@@ -133,10 +133,16 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 0644 contrib/completion/alamesh.bash \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/alamesh
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	@for u in contrib/systemd/*.service; do \
+		sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|g' $$u >$(DESTDIR)$(PREFIX)/lib/systemd/system/$$(basename $$u); \
+		chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/$$(basename $$u); done
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/alameshd $(DESTDIR)$(PREFIX)/bin/alamesh
 	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/alamesh
+	rm -f $(DESTDIR)$(PREFIX)/lib/systemd/system/alameshd.service \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system/alameshd@.service
 	@for m in $(MANPAGES); do s=$${m##*.}; \
 		rm -f $(DESTDIR)$(PREFIX)/share/man/man$$s/$$(basename $$m); done
 

@@ -21,6 +21,8 @@
 #include "daemon/config.h"
 #include "daemon/device.h"
 #include "daemon/log.h"
+#include "daemon/notify.h"
+#include "daemon/privs.h"
 #include "daemon/uapi.h"
 #include "daemon/udp.h"
 #include "wgproto/crypto.h"
@@ -54,6 +56,17 @@ static int add_peers(struct device *dev, const struct config *cfg)
 		}
 	}
 	return 0;
+}
+
+static int drop_privileges(const struct config *cfg)
+{
+	int r = privs_drop(cfg->uid, cfg->gid);
+
+	if (r == 0)
+		log_info("running as %s (uid %u, gid %u), keeping CAP_NET_ADMIN and "
+			 "CAP_NET_BIND_SERVICE only",
+			 cfg->user, (unsigned)cfg->uid, (unsigned)cfg->gid);
+	return r;
 }
 
 /*
@@ -232,16 +245,25 @@ int main(int argc, char **argv)
 	rc = device_up(&dev, cfg.ifname, cfg.mtu, cfg.listen_port, cfg.private_key);
 	if (rc == 0)
 		rc = add_peers(&dev, &cfg);
+	/* Everything privileged is open: drop root before any thread exists. */
+	if (rc == 0 && cfg.has_user && (rc = drop_privileges(&cfg)) != 0)
+		log_error("cannot drop privileges to %s: %s", cfg.user, strerror(-rc));
 	config_free(&cfg); /* the private key now lives only in the device */
 	if (rc == 0 && (rc = device_start(&dev)) != 0)
 		log_error("cannot start the data threads: %s", strerror(-rc));
 	if (rc == 0) {
-		char addr[INET6_ADDRSTRLEN];
+		char addr[INET6_ADDRSTRLEN], status[160];
 		inet_ntop(AF_INET6, device_addr(&dev), addr, sizeof(addr));
 		log_info("interface %s up: address %s, UDP port %u, %zu peers", dev.ifname, addr,
 			 dev.listen_port, dev.npeers);
+		snprintf(status, sizeof(status), "READY=1\nSTATUS=%s up: %s, UDP port %u\n",
+			 dev.ifname, addr, dev.listen_port);
+		int nr = notify_send(status);
+		if (nr < 0)
+			log_warn("cannot notify systemd: %s", strerror(-nr));
 		rc = run(&dev, &uapi, &mask);
 		log_info("shutting down");
+		(void)notify_send("STOPPING=1\n");
 	}
 	uapi_close(&uapi);
 	device_down(&dev);

@@ -17,9 +17,11 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <ini.h>
 #include <net/if.h>
 #include <netdb.h>
+#include <pwd.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -41,11 +43,20 @@
 
 enum section { SEC_NONE, SEC_INTERFACE, SEC_PEER, SEC_IGNORED };
 
-enum iface_key { IK_NAME, IK_PRIVATE_KEY, IK_PRIVATE_KEY_FILE, IK_LISTEN_PORT, IK_MTU, IK_COUNT };
+enum iface_key {
+	IK_NAME,
+	IK_PRIVATE_KEY,
+	IK_PRIVATE_KEY_FILE,
+	IK_LISTEN_PORT,
+	IK_MTU,
+	IK_USER,
+	IK_GROUP,
+	IK_COUNT
+};
 enum peer_key { PK_PUBLIC_KEY, PK_PRESHARED_KEY, PK_ENDPOINT, PK_KEEPALIVE, PK_COUNT };
 
-static const char *const iface_keys[IK_COUNT] = {"Name", "PrivateKey", "PrivateKeyFile",
-						 "ListenPort", "MTU"};
+static const char *const iface_keys[IK_COUNT] = {
+    "Name", "PrivateKey", "PrivateKeyFile", "ListenPort", "MTU", "User", "Group"};
 static const char *const peer_keys[PK_COUNT] = {"PublicKey", "PresharedKey", "Endpoint",
 						"PersistentKeepalive"};
 
@@ -387,6 +398,42 @@ static void set_private_key(struct parser *p, enum iface_key k, const char *valu
 	sodium_memzero(key, sizeof(key));
 }
 
+/* The account to drop to once the interface is up; resolved now, so -t finds a typo. */
+static void set_user(struct parser *p, const char *value)
+{
+	struct passwd *pw = getpwnam(value);
+
+	if (!pw) {
+		report(p, p->line, true, "unknown User '%s': no such account", value);
+		return;
+	}
+	if (pw->pw_uid == 0) {
+		report(p, p->line, true, "User '%s' is root: name an unprivileged account", value);
+		return;
+	}
+	p->cfg->has_user = true;
+	p->cfg->uid = pw->pw_uid;
+	if (!p->cfg->has_group) /* a Group = line, before or after, wins */
+		p->cfg->gid = pw->pw_gid;
+	snprintf(p->cfg->user, sizeof(p->cfg->user), "%s", value);
+}
+
+static void set_group(struct parser *p, const char *value)
+{
+	struct group *gr = getgrnam(value);
+
+	if (!gr) {
+		report(p, p->line, true, "unknown Group '%s': no such group", value);
+		return;
+	}
+	if (gr->gr_gid == 0) {
+		report(p, p->line, true, "Group '%s' is root's: name an unprivileged group", value);
+		return;
+	}
+	p->cfg->has_group = true;
+	p->cfg->gid = gr->gr_gid;
+}
+
 static void interface_key(struct parser *p, const char *name, const char *value)
 {
 	struct config *cfg = p->cfg;
@@ -433,6 +480,12 @@ static void interface_key(struct parser *p, const char *name, const char *value)
 			       ALAMESH_MIN_MTU, ALAMESH_MAX_MTU);
 		else
 			cfg->mtu = v;
+		break;
+	case IK_USER:
+		set_user(p, value);
+		break;
+	case IK_GROUP:
+		set_group(p, value);
 		break;
 	case IK_COUNT:
 		break;
@@ -769,6 +822,8 @@ static int parse(struct parser *p)
 	if (!p->cfg->has_private_key && !p->iface_lines[IK_PRIVATE_KEY] &&
 	    !p->iface_lines[IK_PRIVATE_KEY_FILE])
 		report(p, 0, true, "no PrivateKey or PrivateKeyFile in [Interface]");
+	if (p->iface_lines[IK_GROUP] && !p->iface_lines[IK_USER])
+		report(p, p->iface_lines[IK_GROUP], true, "Group without User");
 	check_peers(p);
 	free(p->plines);
 	p->plines = NULL;

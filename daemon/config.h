@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "wgproto/constants.h"
 
@@ -30,6 +31,11 @@ struct config {
 	bool has_private_key;
 	uint16_t listen_port; /* 0 = pick one */
 	uint32_t mtu;
+	/* User = / Group =: the account alameshd drops to once the interface is up. */
+	bool has_user, has_group;
+	uid_t uid;
+	gid_t gid;
+	char user[64];
 	struct config_peer *peers;
 	size_t npeers;
 };

@@ -40,6 +40,13 @@ for m in "$NS_TOP"/man/*.[0-9]; do
 	PAGES+=("$rel")
 done
 [ ${#PAGES[@]} -gt 0 ] || fail "no man pages under man/"
+# The systemd units, with ExecStart pointing at the installed alameshd.
+for u in "$NS_TOP"/contrib/systemd/*.service; do
+	rel=lib/systemd/system/$(basename "$u")
+	WANT[$rel]=644
+	sed "s|/usr/local/sbin/|$PFX/sbin/|g" "$u" >"$NS_WORK/$(basename "$u")"
+	SRC[$rel]=$NS_WORK/$(basename "$u")
+done
 
 # Real system paths that must not appear because of us.
 outside=()

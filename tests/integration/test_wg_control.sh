@@ -185,8 +185,10 @@ grep -q "another alameshd already runs this interface ($sock answers)" "$NS_WORK
 	fail "second daemon's message: $(cat "$NS_WORK/a2.log")"
 [ "$(wg show "$IA" public-key)" = "$MN_PUB" ] || fail "the first daemon was disturbed"
 pass "second daemon refused: $(head -n1 "$NS_WORK/a2.log")"
-kill -KILL "${PROC_PID[alameshd-a]}"
-wait_for "! ip -n $NS_A link show $IA" 10 || fail "$IA left after SIGKILL"
+apid=${PROC_PID[alameshd-a]}
+kill -KILL "$apid"
+wait "$apid" 2>/dev/null
+wait_for "! test -e /proc/$apid && ! ip -n $NS_A link show $IA" 10 || fail "$IA left after SIGKILL"
 [ -S "$sock" ] || fail "SIGKILL removed the socket? (it cannot)"
 ns_spawn alameshd-a2 "$NS_A" "$ALAMESHD" -v -c "$NS_WORK/a2.conf"
 wait_for "ip -n $NS_A -6 addr show dev $IA | grep -q ' $MA_ADDR/128'" 10 || fail "restart over a stale socket failed"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Lint suite: man pages (mandoc -Tlint), formatting (clang-format), and a
+# Lint suite: man pages (mandoc -Tlint), systemd units (systemd-analyze
+# verify), formatting (clang-format), and a
 # short smoke run of every libFuzzer target over its seed corpus.
 set -u
 results=${1:?results dir}/lint.txt
@@ -14,6 +15,22 @@ for m in man/*.[0-9]; do
 		echo "FAIL mandoc:$m"; echo "$out" >&2
 	fi
 done >>"$results"
+# The systemd units: systemd-analyze verify (binaries pointed at /bin/true,
+# which verify insists exist; no man lookups, none are installed here).
+units=$(mktemp -d)
+for u in contrib/systemd/*.service; do
+	[ -f "$u" ] || continue
+	name=$(basename "$u")
+	sed 's|/usr/local/sbin/alameshd|/bin/true|g' "$u" >"$units/$name"
+	inst=$name
+	case $name in *@.service) inst=${name%@.service}@alamesh0.service; cp "$units/$name" "$units/$inst" ;; esac
+	if out=$(cd "$units" && systemd-analyze verify --man=no "$units/$inst" 2>&1) && [ -z "$out" ]; then
+		echo "PASS systemd-analyze:$u"
+	else
+		echo "FAIL systemd-analyze:$u"; echo "$out" >&2
+	fi
+done >>"$results"
+rm -rf "$units"
 for f in $(git ls-files '*.c' '*.h'); do
 	[ -f "$f" ] || continue
 	if clang-format --dry-run --Werror "$f" >/dev/null 2>&1; then

@@ -8,6 +8,8 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <grp.h>
+#include <pwd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -179,6 +181,41 @@ static void test_defaults(void **state)
 
 #define IFACE "[Interface]\nPrivateKey = " PRIV "\n"
 
+/* User = / Group =: resolved at load time, root refused, Group only with User. */
+static void test_user(void **state)
+{
+	struct config cfg;
+	char *msgs = NULL;
+
+	(void)state;
+	assert_int_equal(load(&cfg, IFACE "User = nobody\n", true, &msgs), 0);
+	assert_true(cfg.has_user);
+	assert_int_equal(cfg.uid, getpwnam("nobody")->pw_uid);
+	assert_int_equal(cfg.gid, getpwnam("nobody")->pw_gid);
+	assert_string_equal(cfg.user, "nobody");
+	free(msgs);
+	config_free(&cfg);
+	/* A Group line wins over the primary group, before or after User. */
+	assert_int_equal(load(&cfg, IFACE "Group = nogroup\nUser = nobody\n", true, &msgs), 0);
+	assert_int_equal(cfg.gid, getgrnam("nogroup")->gr_gid);
+	free(msgs);
+	config_free(&cfg);
+	assert_int_equal(load(&cfg, IFACE "User = nobody\nGroup = nogroup\n", true, &msgs), 0);
+	assert_int_equal(cfg.gid, getgrnam("nogroup")->gr_gid);
+	free(msgs);
+	config_free(&cfg);
+	assert_int_equal(load(&cfg, IFACE, true, &msgs), 0);
+	assert_false(cfg.has_user);
+	free(msgs);
+	config_free(&cfg);
+	expect_error(IFACE "User = no-such-user-x\n", 3, "unknown User 'no-such-user-x'");
+	expect_error(IFACE "User = root\n", 3, "User 'root' is root");
+	expect_error(IFACE "User = nobody\nGroup = no-such-group-x\n", 4,
+		     "unknown Group 'no-such-group-x'");
+	expect_error(IFACE "User = nobody\nGroup = root\n", 4, "Group 'root' is root's");
+	expect_error(IFACE "Group = nogroup\n", 3, "Group without User");
+}
+
 static void test_interface_errors(void **state)
 {
 	(void)state;
@@ -313,7 +350,7 @@ static void test_all_errors_reported(void **state)
 
 static void test_unknown(void **state)
 {
-	const char *text = IFACE "User = nobody\n[Registry]\nURL = x\n" PEER "Foo = 1\n";
+	const char *text = IFACE "Colour = blue\n[Registry]\nURL = x\n" PEER "Foo = 1\n";
 	struct config cfg;
 	char *msgs = NULL;
 	char want[1024];
@@ -321,7 +358,7 @@ static void test_unknown(void **state)
 	(void)state;
 	assert_int_equal(load(&cfg, text, true, &msgs), 3);
 	snprintf(want, sizeof(want),
-		 "%s:3: unknown key 'User' in [Interface]\n"
+		 "%s:3: unknown key 'Colour' in [Interface]\n"
 		 "%s:4: unknown section [Registry]\n"
 		 "%s:8: unknown key 'Foo' in [Peer]\n",
 		 conf_path, conf_path, conf_path);
@@ -332,7 +369,7 @@ static void test_unknown(void **state)
 	/* Warnings only: the file is usable, the known parts are applied. */
 	assert_int_equal(load(&cfg, text, false, &msgs), 0);
 	snprintf(want, sizeof(want),
-		 "%s:3: warning: unknown key 'User' in [Interface]\n"
+		 "%s:3: warning: unknown key 'Colour' in [Interface]\n"
 		 "%s:4: warning: unknown section [Registry]\n"
 		 "%s:8: warning: unknown key 'Foo' in [Peer]\n",
 		 conf_path, conf_path, conf_path);
@@ -539,6 +576,7 @@ int main(void)
 	    cmocka_unit_test(test_full),
 	    cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_interface_errors),
+	    cmocka_unit_test(test_user),
 	    cmocka_unit_test(test_syntax_errors),
 	    cmocka_unit_test(test_peer_errors),
 	    cmocka_unit_test(test_own_key),

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# alameshd with `User = nobody`: once its TUN and sockets are open it runs as
+# nobody, every thread holding exactly CAP_NET_ADMIN and CAP_NET_BIND_SERVICE
+# (and nothing else even in its bounding set, with no_new_privs), and it
+# still does its whole job: carries traffic both ways, follows a peer that
+# roams, completes new handshakes whichever side starts them, and takes
+# `wg set` from root: a keepalive, a listen port below 1024, a firewall mark
+# and a new private key (a new address on the TUN). `alameshd -t` refuses an
+# unknown user.
+set -u
+# shellcheck source=tests/lib/netns.sh
+. "$(dirname "$0")/../lib/netns.sh"
+
+need_root
+need_tool ip wg ping python3 ss
+need_alamesh
+id nobody >/dev/null 2>&1 || fail "no user nobody on this machine"
+NOBODY_UID=$(id -u nobody)
+
+netns_pair a b
+new_node MA
+new_node MB
+new_node MN # A's next key
+IA=$(ifname na) && IB=$(ifname nb) || exit 1
+use_underlay 4 51820
+
+step "alameshd -t refuses an unknown user"
+alameshd_conf "$NS_WORK/bad.conf" "$IA" "$MA_PRIV" 51820
+printf 'User = no-such-user-here\n' >>"$NS_WORK/bad.conf"
+if "$ALAMESHD" -t -c "$NS_WORK/bad.conf" 2>"$NS_WORK/bad.err"; then fail "-t accepted an unknown user"; fi
+grep -q "bad.conf:6: unknown User 'no-such-user-here'" "$NS_WORK/bad.err" || fail "-t said: $(cat "$NS_WORK/bad.err")"
+pass "$(cat "$NS_WORK/bad.err")"
+
+step "A runs as nobody, B as root"
+alameshd_conf "$NS_WORK/a.conf" "$IA" "$MA_PRIV" 51820
+printf 'User = nobody\n' >>"$NS_WORK/a.conf"
+alameshd_conf_peer "$NS_WORK/a.conf" "$MB_PUB" "$EP_B"
+alameshd_conf "$NS_WORK/b.conf" "$IB" "$MB_PRIV" 51820
+alameshd_conf_peer "$NS_WORK/b.conf" "$MA_PUB" "$EP_A"
+alameshd_start alameshd-a "$NS_A" "$NS_WORK/a.conf" "$IA" "$MA_ADDR"
+alameshd_start alameshd-b "$NS_B" "$NS_WORK/b.conf" "$IB" "$MB_ADDR"
+pid=${PROC_PID[alameshd-a]}
+[ "$(cat "/proc/$pid/comm")" = alameshd ] || fail "pid $pid is $(cat "/proc/$pid/comm"), not alameshd"
+wait_for "grep -q 'running as nobody' ${PROC_LOG[alameshd-a]}" 5 || fail "A did not log the drop"
+
+# Every thread: uid/gid nobody, exactly the two capabilities, nothing else bounded in.
+want_caps=0000000000001400 # CAP_NET_BIND_SERVICE (10) | CAP_NET_ADMIN (12)
+ntasks=0
+for t in /proc/"$pid"/task/*; do
+	st=$t/status
+	read -r _ r e s f < <(grep '^Uid:' "$st")
+	[ "$r $e $s $f" = "$NOBODY_UID $NOBODY_UID $NOBODY_UID $NOBODY_UID" ] || fail "$t: Uid $r $e $s $f"
+	read -r _ r e s f < <(grep '^Gid:' "$st")
+	[ "$r" != 0 ] && [ "$e" != 0 ] && [ "$s" != 0 ] || fail "$t: Gid $r $e $s"
+	[ "$(awk '/^Groups:/ {print NF}' "$st")" = 1 ] || fail "$t: supplementary groups: $(grep '^Groups:' "$st")"
+	for c in CapEff CapPrm CapBnd; do
+		v=$(awk -v c="$c:" '$1 == c {print $2}' "$st")
+		[ "$v" = "$want_caps" ] || fail "$t: $c $v, want $want_caps"
+	done
+	[ "$(awk '$1 == "CapInh:" {print $2}' "$st")" = 0000000000000000 ] || fail "$t: inheritable caps"
+	[ "$(awk '$1 == "NoNewPrivs:" {print $2}' "$st")" = 1 ] || fail "$t: NoNewPrivs not set"
+	ntasks=$((ntasks + 1))
+done
+[ "$ntasks" -ge 3 ] || fail "only $ntasks threads (control, transmit, receive expected)"
+pass "$ntasks threads: uid $NOBODY_UID, CapEff=CapPrm=CapBnd=$want_caps, NoNewPrivs"
+
+step "traffic both ways"
+ping_until "$NS_A" "$MB_ADDR" 15 || fail "ping A -> B"
+ping_ok "$NS_B" "$MA_ADDR" 3 || fail "ping B -> A"
+pass "ping6 both ways"
+
+hs_of() { wg show "$IA" latest-handshakes | awk -v k="$1" '$1 == k {print $2}'; }
+
+step "roaming: B's underlay address changes; A follows it"
+must "B loses $U4_B" ip -n "$NS_B" addr del "$U4_B/24" dev "$V_B"
+must "B gains 10.1.0.12" ip -n "$NS_B" addr add 10.1.0.12/24 dev "$V_B"
+must "B's peer A" wg set "$IB" peer "$MA_PUB" persistent-keepalive 1
+ping_until "$NS_B" "$MA_ADDR" 15 || fail "B -> A after B moved"
+wait_for "wg show $IA endpoints | grep -q '10.1.0.12:51820'" 10 || fail "A's endpoint for B: $(wg show "$IA" endpoints)"
+ping_ok "$NS_A" "$MB_ADDR" 3 || fail "A -> B after B moved"
+must "B keepalive off" wg set "$IB" peer "$MA_PUB" persistent-keepalive off
+pass "A now sends to 10.1.0.12:51820"
+
+step "new handshakes: B restarts (B initiates), then A forgets B (A initiates)"
+h0=$(hs_of "$MB_PUB")
+sleep 1.1
+proc_stop alameshd-b TERM 10 || fail "B did not stop"
+alameshd_conf "$NS_WORK/b.conf" "$IB" "$MB_PRIV" 51820
+alameshd_conf_peer "$NS_WORK/b.conf" "$MA_PUB" "$EP_A"
+alameshd_start alameshd-b "$NS_B" "$NS_WORK/b.conf" "$IB" "$MB_ADDR"
+ping_until "$NS_B" "$MA_ADDR" 15 || fail "B -> A after B's restart"
+h1=$(hs_of "$MB_PUB")
+[ "$h1" -gt "$h0" ] || fail "no new handshake on A after B restarted ($h0 -> $h1)"
+sleep 1.1
+must "A forgets B" wg set "$IA" peer "$MB_PUB" remove
+must "A learns B again" wg set "$IA" peer "$MB_PUB" endpoint 10.1.0.12:51820
+ping_until "$NS_A" "$MB_ADDR" 15 || fail "A -> B after A re-added B"
+h2=$(hs_of "$MB_PUB")
+[ "$h2" -gt "$h1" ] || fail "no new handshake started by A ($h1 -> $h2)"
+pass "handshakes at $h0, $h1 (B started), $h2 (A started)"
+
+step "wg set from root on the unprivileged daemon"
+must "keepalive" wg set "$IA" peer "$MB_PUB" persistent-keepalive 25
+[ "$(wg show "$IA" persistent-keepalive | awk '{print $2}')" = 25 ] || fail "keepalive not 25"
+must "listen-port 853 (< 1024)" wg set "$IA" listen-port 853
+nsx "$NS_A" ss -Huln 'sport = :853' | grep -q . || fail "nothing bound to 853 in A"
+must "B follows A's port" wg set "$IB" peer "$MA_PUB" endpoint "$U4_A:853"
+ping_until "$NS_B" "$MA_ADDR" 10 || fail "B -> A on port 853"
+must "fwmark" wg set "$IA" fwmark 0x77
+[ "$(wg show "$IA" fwmark)" = 0x77 ] || fail "fwmark: $(wg show "$IA" fwmark)"
+ping_ok "$NS_A" "$MB_ADDR" 2 || fail "A -> B with a fwmark"
+must "private key" wg set "$IA" private-key "$MN_KEYFILE"
+ip -n "$NS_A" -6 addr show dev "$IA" | grep -q " $MN_ADDR/128" || fail "new address not on $IA"
+if ip -n "$NS_A" -6 addr show dev "$IA" | grep -q " $MA_ADDR/128"; then fail "old address still on $IA"; fi
+must "B: A's old key out" wg set "$IB" peer "$MA_PUB" remove
+must "B: A's new key in" wg set "$IB" peer "$MN_PUB" endpoint "$U4_A:853"
+ping_until "$NS_B" "$MN_ADDR" 15 || fail "B -> A at its new address"
+pass "keepalive, port 853, fwmark 0x77, new key and address $MN_ADDR: all taken, traffic flows"
+
+step "still nobody, still the two capabilities; SIGTERM exits 0"
+st=/proc/$pid/status
+[ "$(awk '$1 == "CapEff:" {print $2}' "$st")" = "$want_caps" ] || fail "capabilities changed"
+[ "$(awk '$1 == "Uid:" {print $2}' "$st")" = "$NOBODY_UID" ] || fail "uid changed"
+proc_stop alameshd-a TERM 10 || fail "A did not stop"
+[ "$PROC_RC" -eq 0 ] || fail "A exited $PROC_RC"
+if ip -n "$NS_A" link show "$IA" >/dev/null 2>&1; then fail "$IA left behind"; fi
+pass "A exited 0 and its TUN is gone"
