@@ -46,20 +46,13 @@ step "ping6 B -> A"
 nsx "$NS_B" timeout --foreground 20 ping -6 -c 3 -i 0.3 -W 2 "$A_ADDR" | sed 's/^/    /'
 [ "${PIPESTATUS[0]}" -eq 0 ] || fail "ping6 B -> A"
 
-# show_state NAME NS IFNAME: alamesh show, else wg show over the same
-# control socket, else what the daemon logged about handshakes.
+# show_state NAME NS IFNAME: what `alamesh show` says of the interface.
 show_state() {
 	local name=$1 ns=$2 ifn=$3
-	step "handshake state of $name"
-	if [ -x "$ALAMESH" ] && nsx "$ns" "$ALAMESH" show "$ifn" >"$NS_WORK/show" 2>&1; then
-		info "alamesh show $ifn"
-	elif [ -S "$WG_SOCK_DIR/$ifn.sock" ] && nsx "$ns" wg show "$ifn" >"$NS_WORK/show" 2>&1; then
-		info "wg show $ifn (alamesh show not available yet)"
-	else
-		info "no control socket yet; $name's log:"
-		grep -i 'handshake' "${PROC_LOG[$name]}" | tail -n 5 >"$NS_WORK/show"
-		[ -s "$NS_WORK/show" ] || tail -n 5 "${PROC_LOG[$name]}" >"$NS_WORK/show"
-	fi
+	step "alamesh show $ifn ($name)"
+	ALAMESH_COLOR_MODE=never nsx "$ns" "$ALAMESH" show "$ifn" >"$NS_WORK/show" 2>&1 ||
+		fail "alamesh show $ifn: $(cat "$NS_WORK/show")"
+	grep -q 'latest handshake' "$NS_WORK/show" || fail "$ifn shows no handshake"
 	sed 's/^/    /' "$NS_WORK/show"
 }
 show_state alameshd-a "$NS_A" "$IA"
@@ -68,7 +61,7 @@ show_state alameshd-b "$NS_B" "$IB"
 if [ "$HOLD" -gt 0 ]; then
 	step "holding for ${HOLD}s (Ctrl-C to stop now); try:"
 	info "ip netns exec $NS_A ping $B_ADDR"
-	[ -S "$WG_SOCK_DIR/$IA.sock" ] && info "ip netns exec $NS_A wg show $IA"
+	info "$ALAMESH show $IA    (or: wg show $IA)"
 	wait_for false "$HOLD"
 fi
 
