@@ -15,7 +15,7 @@ _alamesh() {
 	_init_completion || return
 
 	if [ "$cword" -eq 1 ]; then
-		mapfile -t COMPREPLY < <(compgen -W "show showconf set genkey genpsk pubkey addr help" -- "$cur")
+		mapfile -t COMPREPLY < <(compgen -W "show showconf set registry genkey genpsk pubkey addr help" -- "$cur")
 		return
 	fi
 	case ${words[1]} in
@@ -58,6 +58,19 @@ _alamesh() {
 			mapfile -t COMPREPLY < <(compgen -W "remove preshared-key endpoint persistent-keepalive allowed-ips peer" -- "$cur")
 		else
 			mapfile -t COMPREPLY < <(compgen -W "listen-port fwmark private-key peer" -- "$cur")
+		fi
+		;;
+	registry)
+		if [ "$cword" -eq 2 ]; then
+			mapfile -t COMPREPLY < <(compgen -W "check add" -- "$cur")
+		elif [ "${words[2]}" = check ] && [ "$cword" -eq 3 ]; then
+			_filedir -d
+		elif [ "${words[2]}" = add ]; then
+			case $prev in
+			--dir) _filedir -d ;;
+			--endpoint) ;;
+			*) mapfile -t COMPREPLY < <(compgen -W "--endpoint --dir" -- "$cur") ;;
+			esac
 		fi
 		;;
 	addr)

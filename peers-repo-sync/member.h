@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The registry's member files, members/<name>.conf, checked one by one and
+ * then as a set. Pure: the caller hands over each entry of members/ (its
+ * name, its kind and, for a blob, its bytes), whether it comes from a git
+ * tree (the daemon) or from a checkout on disk (alamesh registry check), so
+ * both apply exactly the same rules.
+ */
+#ifndef ALAMESH_MEMBER_H
+#define ALAMESH_MEMBER_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wgproto/constants.h"
+
+#define MEMBER_NAME_MAX		     32	  /* [a-z0-9][a-z0-9-]{0,31} */
+#define MEMBER_FILE_MAX		     4096 /* bytes of one member file */
+#define MEMBER_MAX_ENDPOINTS	     8
+#define MEMBER_ENDPOINT_MAX	     262 /* "[" 253-byte host "]:" port */
+#define MEMBER_CONTACT_MAX	     256
+#define REGISTRY_DEFAULT_MAX_MEMBERS 65536
+#define REGISTRY_WHY_MAX	     160
+
+enum member_entry_kind { MEMBER_BLOB, MEMBER_SYMLINK, MEMBER_TREE, MEMBER_SUBMODULE, MEMBER_OTHER };
+
+struct member {
+	char name[MEMBER_NAME_MAX + 1];
+	uint8_t public_key[WG_KEY_LEN];
+	struct in6_addr addr;
+	char endpoints[MEMBER_MAX_ENDPOINTS][MEMBER_ENDPOINT_MAX + 1];
+	size_t nendpoints;
+	char contact[MEMBER_CONTACT_MAX + 1];
+	bool is_self; /* the key of the node that reads the registry */
+};
+
+/* A rejected file or a warning, with the file's name (as in members/NAME). */
+struct registry_problem {
+	char file[MEMBER_NAME_MAX + 48];
+	char why[REGISTRY_WHY_MAX];
+	bool warning;
+};
+
+struct registry {
+	struct member *members;
+	size_t nmembers, members_cap;
+	struct registry_problem *problems;
+	size_t nproblems, problems_cap;
+	size_t nrejected;
+	size_t max_members;
+};
+
+void registry_init(struct registry *r, size_t max_members);
+void registry_free(struct registry *r);
+
+/*
+ * One entry of members/: filename is its name in that directory. A file that
+ * breaks a rule is rejected with a problem naming it; entries that are not
+ * member files (other kinds, names without .conf) are ignored with a warning.
+ */
+void registry_add_entry(struct registry *r, const char *filename, enum member_entry_kind kind,
+			const uint8_t *data, size_t len);
+/*
+ * After the last entry: members sharing a key or an address are all
+ * rejected, the rest sorted by name, and own_public (may be NULL) marked
+ * as is_self.
+ */
+void registry_finish(struct registry *r, const uint8_t *own_public);
+
+/* The member of that public key, or NULL (after registry_finish). */
+const struct member *registry_find(const struct registry *r, const uint8_t key[WG_KEY_LEN]);
+
+/* "host:port" or "[v6]:port" with a plausible host and a port 1-65535; no lookup. */
+bool member_endpoint_valid(const char *s);
+/* [a-z0-9][a-z0-9-]{0,31} */
+bool member_name_valid(const char *name, size_t len);
+
+#endif

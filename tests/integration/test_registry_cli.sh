@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# The member's side of the registry, in a real git checkout:
+#   alamesh registry add NAME writes members/NAME.conf (public key only), the
+#   private key 0600 outside the checkout, prints the address and the git
+#   commands, and refuses to overwrite;
+#   alamesh registry check accepts a good registry (exit 0) and reports a
+#   hostile one file by file (exit 1): bad base64, a 31-byte key, the zero
+#   key, duplicate keys, an uppercase name, a symlink, a subdirectory, a
+#   10 MiB file, binary garbage; contrib/registry passes its own check.
+# Needs no privileges and no network.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+alamesh=${ALAMESH:-$top/${BUILD:-build}/alamesh}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fails=0
+fail() {
+	echo "FAIL: $*"
+	fails=$((fails + 1))
+}
+pass() { echo "ok: $*"; }
+[ -x "$alamesh" ] || { echo "no binary at $alamesh (make first)"; exit 1; }
+command -v git >/dev/null || { echo "git is not installed"; exit 1; }
+
+repo=$work/registry
+mkdir -p "$repo" && git -C "$repo" init -q && git -C "$repo" config user.email t@example.org &&
+	git -C "$repo" config user.name test
+
+# add
+out=$(cd "$repo" && "$alamesh" registry add alice --endpoint alice.example.org:51820) || fail "registry add alice"
+[ -f "$repo/members/alice.conf" ] || fail "no members/alice.conf"
+[ -f "$work/alice.key" ] || fail "no private key next to the checkout"
+[ "$(stat -c %a "$work/alice.key")" = 600 ] || fail "key mode $(stat -c %a "$work/alice.key")"
+pub=$(wg pubkey <"$work/alice.key")
+grep -qx "PublicKey = $pub" "$repo/members/alice.conf" || fail "the conf does not hold the public key"
+if grep -qF "$(cat "$work/alice.key")" "$repo/members/alice.conf"; then fail "private key in the repo"; fi
+grep -qx "Endpoint = alice.example.org:51820" "$repo/members/alice.conf" || fail "no Endpoint"
+addr=$("$alamesh" addr "$pub")
+printf '%s\n' "$out" | grep -q "address: *$addr" || fail "add did not print the address $addr"
+printf '%s\n' "$out" | grep -q 'git add members/alice.conf' || fail "add did not print the git commands"
+pass "registry add: conf with the public key, 0600 key outside, address $addr, git commands"
+"$alamesh" registry add bob --dir "$repo" >/dev/null || fail "registry add --dir"
+if "$alamesh" registry add alice --dir "$repo" 2>/dev/null; then fail "add overwrote alice"; fi
+if "$alamesh" registry add Bad_Name --dir "$repo" 2>/dev/null; then fail "add took a bad name"; fi
+if "$alamesh" registry add carol --dir "$repo" --endpoint nohost 2>/dev/null; then fail "add took a bad endpoint"; fi
+[ ! -e "$repo/members/carol.conf" ] || fail "a refused add wrote a file"
+pass "add refuses to overwrite, bad names and bad endpoints"
+git -C "$repo" add -A && git -C "$repo" commit -qm "two members" || fail "git commit"
+
+# check: good
+out=$("$alamesh" registry check "$repo" 2>&1) || fail "check of a good registry: $out"
+[ "$out" = "2 members accepted, 0 files rejected" ] || fail "check said: $out"
+(cd "$repo" && "$alamesh" registry check >/dev/null 2>&1) || fail "check without DIR"
+pass "check: a good registry passes"
+
+# check: hostile
+m=$repo/members
+k() { wg genkey | wg pubkey; }
+printf '[Member]\nPublicKey = not!base64\n' >"$m/badb64.conf"
+printf '[Member]\nPublicKey = AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg==\n' >"$m/short.conf"
+printf '[Member]\nPublicKey = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n' >"$m/zero.conf"
+dup=$(k)
+printf '[Member]\nPublicKey = %s\n' "$dup" >"$m/dup1.conf"
+printf '[Member]\nPublicKey = %s\n' "$dup" >"$m/dup2.conf"
+printf '[Member]\nPublicKey = %s\n' "$(k)" >"$m/Upper.conf"
+ln -s alice.conf "$m/link.conf"
+mkdir "$m/sub.conf"
+head -c $((10 << 20)) /dev/zero >"$m/huge.conf"
+head -c 300 /dev/urandom >"$m/garbage.conf"
+printf '[Member]\nPublicKey = %s\nColour = red\n' "$(k)" >"$m/warned.conf"
+echo hi >"$m/README.md"
+"$alamesh" registry check "$repo" >"$work/out" 2>"$work/err"
+rc=$?
+[ "$rc" = 1 ] || fail "check of a hostile registry exited $rc"
+expect() {
+	grep -q "^members/$1: $2" "$work/err" || fail "no line for $1 ($2) in: $(cat "$work/err")"
+}
+expect badb64.conf "line 2: PublicKey is not the base64"
+expect short.conf "line 2: PublicKey is not the base64"
+expect zero.conf "line 2: PublicKey is the zero key"
+expect dup1.conf "PublicKey shared by 2 files"
+expect dup2.conf "PublicKey shared by 2 files"
+expect Upper.conf "the name must be"
+expect link.conf "warning: a symbolic link"
+expect sub.conf "warning: a directory"
+expect huge.conf "10485760 bytes, over the limit"
+expect warned.conf "warning: line 3: unknown key 'Colour'"
+expect README.md "warning: not a .conf file"
+grep -q '^members/garbage.conf: ' "$work/err" || fail "garbage not reported"
+[ "$(cat "$work/out")" = "3 members accepted, 8 files rejected" ] || fail "summary: $(cat "$work/out")"
+pass "check: each hostile file named with its reason; the good ones still accepted"
+
+# The example registry in contrib passes the check its CI job runs.
+"$alamesh" registry check "$top/contrib/registry" >/dev/null 2>&1 || fail "contrib/registry fails its own check"
+grep -q 'alamesh registry check' "$top/contrib/registry/ci/check.sh" || fail "the CI job does not run the check"
+pass "contrib/registry passes"
+
+[ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
+echo "all registry CLI checks passed"

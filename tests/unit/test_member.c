@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: ISC */
+/* The registry's rules for member files, one hostile file at a time and as a set. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "peers-repo-sync/member.h"
+#include "wgproto/crypto.h"
+#include "wgproto/encoding.h"
+
+#define KEY_A "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw="
+#define KEY_B "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
+
+static void add(struct registry *r, const char *name, const char *text)
+{
+	registry_add_entry(r, name, MEMBER_BLOB, (const uint8_t *)text, strlen(text));
+}
+
+/* One file alone: accepted (1) or rejected (0), the problem containing want. */
+static void expect(const char *name, const char *text, bool accepted, const char *want)
+{
+	struct registry r;
+
+	registry_init(&r, 0);
+	add(&r, name, text);
+	registry_finish(&r, NULL);
+	if ((r.nmembers == 1) != accepted)
+		fail_msg("%s: %s, wanted %s (%s)", name, r.nmembers ? "accepted" : "rejected",
+			 accepted ? "accepted" : "rejected",
+			 r.nproblems ? r.problems[0].why : "no problem recorded");
+	if (want) {
+		bool found = false;
+		for (size_t i = 0; i < r.nproblems; i++)
+			found |= strstr(r.problems[i].why, want) != NULL;
+		if (!found)
+			fail_msg("%s: no problem mentions '%s' (first: %s)", name, want,
+				 r.nproblems ? r.problems[0].why : "none");
+		char file[64];
+		snprintf(file, sizeof(file), "members/%s", name);
+		assert_string_equal(r.problems[0].file, file);
+	}
+	assert_int_equal(r.nrejected, accepted ? 0 : 1);
+	registry_free(&r);
+}
+
+static void test_good(void **state)
+{
+	struct registry r;
+	uint8_t a[WG_KEY_LEN];
+
+	(void)state;
+	registry_init(&r, 0);
+	add(&r, "zed.conf", "[Member]\nPublicKey = " KEY_B "\n");
+	add(&r, "alice-1.conf",
+	    "# a comment\n[Member]\n  PublicKey = " KEY_A "  \nEndpoint = alice.example.org:51820\n"
+	    "endpoint = [2001:db8::1]:51820\nEndpoint = 192.0.2.1:1\nContact = "
+	    "alice@example.org\n");
+	assert_true(key_from_base64(a, KEY_A));
+	registry_finish(&r, a);
+	assert_int_equal(r.nmembers, 2);
+	assert_int_equal(r.nproblems, 0);
+	assert_string_equal(r.members[0].name, "alice-1");
+	assert_true(r.members[0].is_self);
+	assert_false(r.members[1].is_self);
+	assert_int_equal(r.members[0].nendpoints, 3);
+	assert_string_equal(r.members[0].endpoints[1], "[2001:db8::1]:51820");
+	assert_string_equal(r.members[0].contact, "alice@example.org");
+	assert_ptr_equal(registry_find(&r, a), &r.members[0]);
+	char text[64];
+	inet_ntop(AF_INET6, &r.members[0].addr, text, sizeof(text));
+	assert_string_equal(text, "fc3b:5bd6:826c:3e9c:d662:b3e0:d37e:6fe");
+	registry_free(&r);
+}
+
+static void test_hostile_files(void **state)
+{
+	(void)state;
+	expect("a.conf", "[Member]\nPublicKey = notbase64!\n", false, "base64 of 32 bytes");
+	/* 31 bytes in base64. */
+	expect("a.conf", "[Member]\nPublicKey = AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg==\n",
+	       false, "base64 of 32 bytes");
+	expect("a.conf", "[Member]\nPublicKey = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+	       false, "zero key or a low-order point");
+	/* A point of order 8 on Curve25519. */
+	expect("a.conf", "[Member]\nPublicKey = X5yVvKNQjCSx0LFVnIPvWwREXMRYHI6G2CJO3dCfEVc=\n",
+	       false, "low-order");
+	expect("Alice.conf", "[Member]\nPublicKey = " KEY_A "\n", false, "the name must be");
+	expect("-a.conf", "[Member]\nPublicKey = " KEY_A "\n", false, "the name must be");
+	expect("a_b.conf", "[Member]\nPublicKey = " KEY_A "\n", false, "the name must be");
+	expect("abcdefghijklmnopqrstuvwxyz0123456.conf", "[Member]\nPublicKey = " KEY_A "\n", false,
+	       "the name must be");
+	expect("..conf", "[Member]\nPublicKey = " KEY_A "\n", false, "the name must be");
+	expect("a.conf", "PublicKey = " KEY_A "\n", false, "before [Member]");
+	expect("a.conf", "[Member]\n", false, "no PublicKey");
+	expect("a.conf", "", false, "no [Member]");
+	expect("a.conf", "[Member]\n[Member]\nPublicKey = " KEY_A "\n", false, "second [Member]");
+	expect("a.conf", "[Peer]\nPublicKey = " KEY_A "\n", false, "is not [Member]");
+	expect("a.conf", "[Member]\nPublicKey = " KEY_A "\nPublicKey = " KEY_B "\n", false,
+	       "twice");
+	expect("a.conf", "[Member]\nPublicKey = " KEY_A "\nEndpoint = nohostport\n", false,
+	       "not host:port");
+	expect("a.conf", "[Member]\nPublicKey = " KEY_A "\nEndpoint = h:0\n", false, "host:port");
+	expect("a.conf", "[Member]\nPublicKey = " KEY_A "\nEndpoint = h:65536\n", false,
+	       "host:port");
+	expect("a.conf", "[Member]\nPublicKey = " KEY_A "\nEndpoint = [::1:51820\n", false,
+	       "host:port");
+	expect("a.conf", "[Member]\nPublicKey = " KEY_A "\nEndpoint = ev/il:1\n", false,
+	       "host:port");
+	expect("a.conf", "[Member]\nPublicKey = " KEY_A "\njunk\n", false, "not key = value");
+	expect("a.conf", "[Member]\nPublicKey = " KEY_A "\nColour = red\n", true,
+	       "unknown key 'Colour'");
+	char many[2048] = "[Member]\nPublicKey = " KEY_A "\n";
+	for (int i = 0; i < MEMBER_MAX_ENDPOINTS + 1; i++)
+		strcat(many, "Endpoint = h.example:1\n");
+	expect("a.conf", many, false, "more than");
+	/* Binary garbage, an overlong line. */
+	struct registry r;
+	registry_init(&r, 0);
+	uint8_t bin[64];
+	for (size_t i = 0; i < sizeof(bin); i++)
+		bin[i] = (uint8_t)(i * 37);
+	registry_add_entry(&r, "bin.conf", MEMBER_BLOB, bin, sizeof(bin));
+	char *longline = calloc(1, 2000);
+	memset(longline, 'x', 1999);
+	add(&r, "long.conf", longline);
+	free(longline);
+	/* 10 MiB: refused on its size, before a byte is read. */
+	registry_add_entry(&r, "big.conf", MEMBER_BLOB, NULL, 10 << 20);
+	registry_finish(&r, NULL);
+	assert_int_equal(r.nmembers, 0);
+	assert_int_equal(r.nrejected, 3);
+	assert_non_null(strstr(r.problems[0].why, "NUL"));
+	assert_non_null(strstr(r.problems[1].why, "longer than"));
+	assert_non_null(strstr(r.problems[2].why, "over the limit of 4096"));
+	registry_free(&r);
+}
+
+static void test_entries_ignored(void **state)
+{
+	struct registry r;
+
+	(void)state;
+	registry_init(&r, 0);
+	registry_add_entry(&r, "link.conf", MEMBER_SYMLINK, NULL, 0);
+	registry_add_entry(&r, "sub.conf", MEMBER_TREE, NULL, 0);
+	registry_add_entry(&r, "mod.conf", MEMBER_SUBMODULE, NULL, 0);
+	add(&r, "README.md", "hello");
+	add(&r, "ok.conf", "[Member]\nPublicKey = " KEY_A "\n");
+	registry_finish(&r, NULL);
+	assert_int_equal(r.nmembers, 1);
+	assert_int_equal(r.nrejected, 0);
+	assert_int_equal(r.nproblems, 4);
+	for (size_t i = 0; i < 4; i++)
+		assert_true(r.problems[i].warning);
+	registry_free(&r);
+}
+
+static void test_duplicates_and_cap(void **state)
+{
+	struct registry r;
+
+	(void)state;
+	registry_init(&r, 0);
+	add(&r, "a.conf", "[Member]\nPublicKey = " KEY_A "\n");
+	add(&r, "b.conf", "[Member]\nPublicKey = " KEY_B "\n");
+	add(&r, "c.conf", "[Member]\nPublicKey = " KEY_A "\n");
+	registry_finish(&r, NULL);
+	assert_int_equal(r.nmembers, 1);
+	assert_string_equal(r.members[0].name, "b");
+	assert_int_equal(r.nrejected, 2);
+	for (size_t i = 0; i < r.nproblems; i++)
+		assert_non_null(strstr(r.problems[i].why, "shared by 2 files"));
+	registry_free(&r);
+
+	registry_init(&r, 1);
+	add(&r, "a.conf", "[Member]\nPublicKey = " KEY_A "\n");
+	add(&r, "b.conf", "[Member]\nPublicKey = " KEY_B "\n");
+	registry_finish(&r, NULL);
+	assert_int_equal(r.nmembers, 1);
+	assert_non_null(strstr(r.problems[0].why, "over the limit of 1 members"));
+	registry_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_good),
+	    cmocka_unit_test(test_hostile_files),
+	    cmocka_unit_test(test_entries_ignored),
+	    cmocka_unit_test(test_duplicates_and_cap),
+	};
+
+	if (!wg_crypto_init())
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
