@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 #include "daemon/log.h"
 #include "daemon/notify.h"
 #include "daemon/privs.h"
+#include "daemon/registry.h"
 #include "daemon/uapi.h"
 #include "daemon/udp.h"
 #include "wgproto/crypto.h"
@@ -127,12 +129,40 @@ static void initial_contact(struct device *dev)
 	}
 }
 
+static int watch_registry(int ep, struct device *dev)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+
+	if (!dev->sync)
+		return 0;
+	ev.data.fd = registry_sync_fd(dev->sync);
+	return epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
+}
+
+/*
+ * The registry's cache directory, made before privileges go, and given to the
+ * account the daemon runs as, which fetches into it.
+ */
+static int prepare_registry(struct device *dev, const struct config *cfg)
+{
+	if (mkdir(cfg->registry_cache_dir, 0750) < 0 && errno != EEXIST) {
+		log_error("CacheDir %s: %s", cfg->registry_cache_dir, strerror(errno));
+		return -errno;
+	}
+	if (cfg->has_user && chown(cfg->registry_cache_dir, cfg->uid, cfg->gid) < 0) {
+		log_error("CacheDir %s: %s", cfg->registry_cache_dir, strerror(errno));
+		return -errno;
+	}
+	dev->sync = registry_sync_new(dev, cfg);
+	return dev->sync ? 0 : -ENOMEM;
+}
+
 static int run(struct device *dev, struct uapi_server *uapi, const sigset_t *mask)
 {
 	int ep = epoll_create1(EPOLL_CLOEXEC), sfd = -1, tfd = -1, rc = 0;
 
 	if (ep < 0 || setup_fds(ep, mask, &sfd, &tfd, dev->wake_fd) < 0 ||
-	    uapi_attach(uapi, ep, dev) < 0) {
+	    uapi_attach(uapi, ep, dev) < 0 || watch_registry(ep, dev) < 0) {
 		log_error("cannot set up the event loop: %s", strerror(errno));
 		rc = 1;
 		goto out;
@@ -150,9 +180,12 @@ static int run(struct device *dev, struct uapi_server *uapi, const sigset_t *mas
 			int fd = evs[i].data.fd;
 			if (fd == sfd) {
 				struct signalfd_siginfo si;
-				while (read(sfd, &si, sizeof(si)) == sizeof(si))
+				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 					if (si.ssi_signo != SIGHUP)
 						running = false;
+					else if (dev->sync)
+						registry_sync_trigger(dev->sync);
+				}
 			} else if (fd == tfd) {
 				drain(tfd);
 				tick(dev);
@@ -161,6 +194,11 @@ static int run(struct device *dev, struct uapi_server *uapi, const sigset_t *mas
 				drain(dev->wake_fd);
 				handshake_process_queue(dev);
 				tick(dev);
+			} else if (dev->sync && fd == registry_sync_fd(dev->sync)) {
+				const char *summary;
+				bool ok;
+				if (registry_sync_collect(dev->sync, &summary, &ok))
+					uapi_sync_done(uapi, summary, ok);
 			} else {
 				uapi_event(uapi, fd, evs[i].events);
 			}
@@ -245,12 +283,16 @@ int main(int argc, char **argv)
 	rc = device_up(&dev, cfg.ifname, cfg.mtu, cfg.listen_port, cfg.private_key);
 	if (rc == 0)
 		rc = add_peers(&dev, &cfg);
+	if (rc == 0 && cfg.has_registry)
+		rc = prepare_registry(&dev, &cfg);
 	/* Everything privileged is open: drop root before any thread exists. */
 	if (rc == 0 && cfg.has_user && (rc = drop_privileges(&cfg)) != 0)
 		log_error("cannot drop privileges to %s: %s", cfg.user, strerror(-rc));
 	config_free(&cfg); /* the private key now lives only in the device */
 	if (rc == 0 && (rc = device_start(&dev)) != 0)
 		log_error("cannot start the data threads: %s", strerror(-rc));
+	if (rc == 0 && dev.sync && (rc = registry_sync_start(dev.sync)) != 0)
+		log_error("cannot start the registry worker: %s", strerror(-rc));
 	if (rc == 0) {
 		char addr[INET6_ADDRSTRLEN], status[160];
 		inet_ntop(AF_INET6, device_addr(&dev), addr, sizeof(addr));
@@ -266,6 +308,8 @@ int main(int argc, char **argv)
 		(void)notify_send("STOPPING=1\n");
 	}
 	uapi_close(&uapi);
+	registry_sync_free(dev.sync);
+	dev.sync = NULL;
 	device_down(&dev);
 	return rc ? 1 : 0;
 }

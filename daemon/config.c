@@ -41,7 +41,7 @@
 #define KEY_FILE_MAX 64
 #define HOST_MAX     256
 
-enum section { SEC_NONE, SEC_INTERFACE, SEC_PEER, SEC_IGNORED };
+enum section { SEC_NONE, SEC_INTERFACE, SEC_PEER, SEC_REGISTRY, SEC_IGNORED };
 
 enum iface_key {
 	IK_NAME,
@@ -57,6 +57,19 @@ enum peer_key { PK_PUBLIC_KEY, PK_PRESHARED_KEY, PK_ENDPOINT, PK_KEEPALIVE, PK_C
 
 static const char *const iface_keys[IK_COUNT] = {
     "Name", "PrivateKey", "PrivateKeyFile", "ListenPort", "MTU", "User", "Group"};
+enum registry_key {
+	RK_URL,
+	RK_BRANCH,
+	RK_INTERVAL,
+	RK_CACHE_DIR,
+	RK_ALLOW_EMPTY,
+	RK_REQUIRE_FF,
+	RK_MAX_MEMBERS,
+	RK_COUNT
+};
+static const char *const registry_keys[RK_COUNT] = {
+    "URL", "Branch", "Interval", "CacheDir", "AllowEmpty", "RequireFastForward", "MaxMembers"};
+
 static const char *const peer_keys[PK_COUNT] = {"PublicKey", "PresharedKey", "Endpoint",
 						"PersistentKeepalive"};
 
@@ -78,6 +91,8 @@ struct parser {
 	enum section section;
 	int interface_line;
 	int iface_lines[IK_COUNT];
+	int registry_line;
+	int registry_lines[RK_COUNT];
 	struct peer_lines *plines;
 	size_t peers_cap;
 	bool too_many_peers;
@@ -92,6 +107,10 @@ static void config_init(struct config *cfg)
 	snprintf(cfg->ifname, sizeof(cfg->ifname), "%s", ALAMESH_DEFAULT_IFNAME);
 	cfg->listen_port = ALAMESH_DEFAULT_PORT;
 	cfg->mtu = ALAMESH_DEFAULT_MTU;
+	snprintf(cfg->registry_branch, sizeof(cfg->registry_branch), "main");
+	snprintf(cfg->registry_cache_dir, sizeof(cfg->registry_cache_dir), "/var/lib/alamesh");
+	cfg->registry_interval = 3600;
+	cfg->registry_max_members = 65536;
 }
 
 void config_free(struct config *cfg)
@@ -598,6 +617,117 @@ static void peer_key(struct parser *p, const char *name, const char *value)
 
 /* ---- inih glue ---- */
 
+/* "90", "90s", "15m", "1h": at least 10 seconds, at most a week. */
+static bool parse_interval(const char *s, uint32_t *secs)
+{
+	char num[16];
+	size_t len = strlen(s);
+	uint32_t mult = 1, v;
+
+	if (len == 0 || len >= sizeof(num))
+		return false;
+	memcpy(num, s, len + 1);
+	switch (num[len - 1]) {
+	case 's':
+		num[--len] = '\0';
+		break;
+	case 'm':
+		mult = 60;
+		num[--len] = '\0';
+		break;
+	case 'h':
+		mult = 3600;
+		num[--len] = '\0';
+		break;
+	}
+	if (!parse_uint(num, 7 * 24 * 3600, &v) || (uint64_t)v * mult > 7 * 24 * 3600 ||
+	    v * mult < 10)
+		return false;
+	*secs = v * mult;
+	return true;
+}
+
+static bool parse_bool(const char *s, bool *out)
+{
+	if (!strcasecmp(s, "yes") || !strcasecmp(s, "true") || !strcmp(s, "1"))
+		*out = true;
+	else if (!strcasecmp(s, "no") || !strcasecmp(s, "false") || !strcmp(s, "0"))
+		*out = false;
+	else
+		return false;
+	return true;
+}
+
+static void registry_key(struct parser *p, const char *name, const char *value)
+{
+	struct config *cfg = p->cfg;
+	int k = lookup(registry_keys, RK_COUNT, name);
+	uint32_t v;
+
+	if (k < 0) {
+		report_unknown(p, "unknown key '%s' in [Registry]", name);
+		return;
+	}
+	if (p->registry_lines[k]) {
+		report(p, p->line, true, "duplicate key %s (first on line %d)", registry_keys[k],
+		       p->registry_lines[k]);
+		return;
+	}
+	p->registry_lines[k] = p->line;
+	if (!*value) {
+		report(p, p->line, true, "missing value for %s", registry_keys[k]);
+		return;
+	}
+	switch ((enum registry_key)k) {
+	case RK_URL:
+		if (strlen(value) >= sizeof(cfg->registry_url) || strchr(value, ' '))
+			report(p, p->line, true, "invalid URL: no blanks, under %zu bytes",
+			       sizeof(cfg->registry_url));
+		else
+			snprintf(cfg->registry_url, sizeof(cfg->registry_url), "%s", value);
+		break;
+	case RK_BRANCH:
+		if (strlen(value) >= sizeof(cfg->registry_branch) || strstr(value, "..") ||
+		    strpbrk(value, " ~^:?*[\\") || value[0] == '-' || value[0] == '/')
+			report(p, p->line, true, "invalid Branch '%s'", value);
+		else
+			snprintf(cfg->registry_branch, sizeof(cfg->registry_branch), "%s", value);
+		break;
+	case RK_INTERVAL:
+		if (!parse_interval(value, &v))
+			report(p, p->line, true,
+			       "invalid Interval '%s': seconds, or with s, m or h; 10s to 7 days",
+			       value);
+		else
+			cfg->registry_interval = v;
+		break;
+	case RK_CACHE_DIR:
+		if (value[0] != '/' || strlen(value) >= sizeof(cfg->registry_cache_dir))
+			report(p, p->line, true, "invalid CacheDir '%s': an absolute path", value);
+		else
+			snprintf(cfg->registry_cache_dir, sizeof(cfg->registry_cache_dir), "%s",
+				 value);
+		break;
+	case RK_ALLOW_EMPTY:
+		if (!parse_bool(value, &cfg->registry_allow_empty))
+			report(p, p->line, true, "invalid AllowEmpty '%s': yes or no", value);
+		break;
+	case RK_REQUIRE_FF:
+		if (!parse_bool(value, &cfg->registry_require_ff))
+			report(p, p->line, true, "invalid RequireFastForward '%s': yes or no",
+			       value);
+		break;
+	case RK_MAX_MEMBERS:
+		if (!parse_uint(value, 1 << 20, &v) || v == 0)
+			report(p, p->line, true, "invalid MaxMembers '%s': 1 to 1048576", value);
+		else
+			cfg->registry_max_members = v;
+		break;
+	case RK_COUNT:
+		break;
+	}
+}
+
 static int config_handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parser *p = user;
@@ -612,6 +742,9 @@ static int config_handler(void *user, const char *section, const char *name, con
 		break;
 	case SEC_PEER:
 		peer_key(p, name, value);
+		break;
+	case SEC_REGISTRY:
+		registry_key(p, name, value);
 		break;
 	case SEC_IGNORED:
 		break;
@@ -631,6 +764,14 @@ static void begin_section(struct parser *p, const char *name)
 		p->section = SEC_INTERFACE;
 	} else if (!strcasecmp(name, "Peer")) {
 		p->section = add_peer(p) ? SEC_PEER : SEC_IGNORED;
+	} else if (!strcasecmp(name, "Registry")) {
+		if (p->registry_line)
+			report(p, p->line, true, "duplicate [Registry] section (first on line %d)",
+			       p->registry_line);
+		else
+			p->registry_line = p->line;
+		p->cfg->has_registry = true;
+		p->section = SEC_REGISTRY;
 	} else {
 		report_unknown(p, "unknown section [%s]", name);
 		p->section = SEC_IGNORED;
@@ -822,6 +963,8 @@ static int parse(struct parser *p)
 	if (!p->cfg->has_private_key && !p->iface_lines[IK_PRIVATE_KEY] &&
 	    !p->iface_lines[IK_PRIVATE_KEY_FILE])
 		report(p, 0, true, "no PrivateKey or PrivateKeyFile in [Interface]");
+	if (p->registry_line && !p->registry_lines[RK_URL])
+		report(p, p->registry_line, true, "[Registry] without URL");
 	if (p->iface_lines[IK_GROUP] && !p->iface_lines[IK_USER])
 		report(p, p->iface_lines[IK_GROUP], true, "Group without User");
 	check_peers(p);

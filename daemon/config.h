@@ -36,6 +36,14 @@ struct config {
 	uid_t uid;
 	gid_t gid;
 	char user[64];
+	/* [Registry] */
+	bool has_registry;
+	char registry_url[1024];
+	char registry_branch[256];
+	uint32_t registry_interval; /* seconds */
+	char registry_cache_dir[1024];
+	bool registry_allow_empty, registry_require_ff;
+	uint32_t registry_max_members;
 	struct config_peer *peers;
 	size_t npeers;
 };

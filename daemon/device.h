@@ -56,6 +56,13 @@ struct peer {
 	_Atomic uint64_t last_handshake_ns; /* wall clock of the last completed handshake */
 	_Atomic uint64_t next_deadline;	    /* kept by peer_timers_changed() */
 	bool hs_registered;		    /* handshake.local_index is in the index table */
+
+	/* Registry members (control thread): the member's name and its endpoints. */
+	bool from_registry;
+	char member[33];
+	struct sockaddr_in6 cands[8]; /* tried in turn until a handshake completes */
+	uint8_t ncands, cand_idx;
+	bool cand_confirmed; /* a handshake completed: keep the endpoint that answered */
 };
 
 struct hs_item {
@@ -110,6 +117,8 @@ struct device {
 
 	pthread_t tx_thread, rx_thread;
 	bool threads_running;
+
+	struct registry_sync *sync; /* NULL without a [Registry] */
 };
 
 int device_up(struct device *dev, const char *ifname, uint32_t mtu, uint16_t port,

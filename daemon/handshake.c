@@ -78,6 +78,7 @@ static struct wg_keypair *install_keypair(struct peer *p, uint64_t now)
 		return NULL;
 	}
 	kp->peer = p;
+	p->cand_confirmed = true; /* whichever endpoint this came through, it answered */
 	wg_index_replace(&p->dev->index, kp->local_index, WG_INDEX_KEYPAIR, kp);
 	p->hs_registered = false;
 	pthread_mutex_lock(&p->lock);
@@ -100,6 +101,11 @@ void handshake_send_initiation(struct peer *p, bool is_retry)
 	if (!dev->identity.has_identity)
 		return;
 	pthread_mutex_lock(&p->lock);
+	/* A member with several endpoints: an unanswered try moves on to the next one. */
+	if (is_retry && p->ncands > 1 && !p->cand_confirmed) {
+		p->cand_idx = (uint8_t)((p->cand_idx + 1) % p->ncands);
+		p->endpoint = p->cands[p->cand_idx];
+	}
 	dst = p->endpoint;
 	bool may = dst.sin6_family == AF_INET6 && wg_timers_may_initiate(&p->timers, now, is_retry);
 	peer_timers_changed(p);

@@ -19,6 +19,7 @@
 
 #include "daemon/device.h"
 #include "daemon/log.h"
+#include "daemon/registry.h"
 #include "daemon/uapi.h"
 
 #define UAPI_READ_CHUNK 4096
@@ -30,7 +31,8 @@ struct uapi_conn {
 	size_t inlen, incap, scanned;
 	char *out; /* may hold the private key: wiped before it is freed */
 	size_t outlen, outsent;
-	bool closing; /* close once the answer is out */
+	bool closing;	   /* close once the answer is out */
+	bool waiting_sync; /* sync=1: answered when the sync is done */
 };
 
 static void wipe_free(char *buf, size_t len)
@@ -201,11 +203,27 @@ static void handle_request(struct uapi_server *srv, struct uapi_conn *c, const c
 		handle_set(srv, c, body, blen);
 		return;
 	}
-	/* alamesh's own queries; served once routing and the registry exist. */
-	if ((first == 10 && !memcmp(req, "get=routes", 10)) ||
-	    (first == 11 && !memcmp(req, "get=members", 11)) ||
-	    (first == 12 && !memcmp(req, "get=registry", 12))) {
+	/* alamesh's own queries: routes come with routing; the others need a [Registry]. */
+	if (first == 10 && !memcmp(req, "get=routes", 10)) {
 		reply_errno(c, EOPNOTSUPP);
+		return;
+	}
+	bool members = first == 11 && !memcmp(req, "get=members", 11);
+	if (members || (first == 12 && !memcmp(req, "get=registry", 12))) {
+		if (!srv->dev->sync)
+			reply_errno(c, EOPNOTSUPP);
+		else if (registry_sync_describe(srv->dev->sync, members, &c->out, &c->outlen) < 0)
+			reply_errno(c, ENOMEM);
+		return;
+	}
+	if (first == 6 && !memcmp(req, "sync=1", 6)) {
+		if (!srv->dev->sync) {
+			reply_errno(c, EOPNOTSUPP);
+			return;
+		}
+		c->waiting_sync = true;
+		c->deadline = now_mono() + UAPI_SYNC_TIMEOUT;
+		registry_sync_trigger(srv->dev->sync);
 		return;
 	}
 	log_warn("control socket: unknown request \"%.*s\"", (int)(first > 32 ? 32 : first), req);
@@ -240,7 +258,9 @@ static void process_input(struct uapi_server *srv, struct uapi_conn *c)
 
 static void want_write(struct uapi_server *srv, struct uapi_conn *c, bool on)
 {
-	struct epoll_event ev = {.events = on ? EPOLLOUT : EPOLLIN, .data.fd = c->fd};
+	/* While a sync runs only a hang-up matters: reading more would spin. */
+	uint32_t idle = c->waiting_sync ? EPOLLRDHUP : EPOLLIN;
+	struct epoll_event ev = {.events = on ? EPOLLOUT : idle, .data.fd = c->fd};
 
 	epoll_ctl(srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
 }
@@ -274,7 +294,7 @@ static bool conn_read(struct uapi_server *srv, struct uapi_conn *c)
 			return errno == EAGAIN || errno == EINTR;
 		c->inlen += (size_t)r;
 		process_input(srv, c);
-		if (c->out)
+		if (c->out || c->waiting_sync)
 			return true;
 	}
 }
@@ -300,7 +320,9 @@ static bool conn_write(struct uapi_server *srv, struct uapi_conn *c)
 
 static bool conn_service(struct uapi_server *srv, struct uapi_conn *c, uint32_t events)
 {
-	if ((events & EPOLLIN) && !c->out && !conn_read(srv, c))
+	if (c->waiting_sync && (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+		return false; /* the client gave up waiting */
+	if ((events & EPOLLIN) && !c->out && !c->waiting_sync && !conn_read(srv, c))
 		return false;
 	if (events & (EPOLLERR | EPOLLHUP) && !(events & EPOLLIN))
 		return false;
@@ -330,6 +352,29 @@ bool uapi_event(struct uapi_server *srv, int fd, uint32_t events)
 		return true;
 	}
 	return false;
+}
+
+void uapi_sync_done(struct uapi_server *srv, const char *summary, bool ok)
+{
+	char buf[512];
+	int n = snprintf(buf, sizeof(buf), "result=%s\nerrno=%d\n\n", summary, ok ? 0 : EIO);
+
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		n = snprintf(buf, sizeof(buf), "errno=%d\n\n", ok ? 0 : EIO);
+	for (int i = 0; i < UAPI_MAX_CONNS; i++) {
+		struct uapi_conn *c = srv->conns[i];
+		if (!c || !c->waiting_sync || c->out)
+			continue;
+		c->waiting_sync = false;
+		if (!(c->out = malloc((size_t)n))) {
+			conn_close(srv, i);
+			continue;
+		}
+		memcpy(c->out, buf, (size_t)n);
+		c->outlen = (size_t)n;
+		c->deadline = now_mono() + UAPI_CONN_TIMEOUT;
+		want_write(srv, c, true);
+	}
 }
 
 void uapi_tick(struct uapi_server *srv, uint64_t now)

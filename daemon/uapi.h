@@ -20,10 +20,11 @@
 #include "wgproto/constants.h"
 
 #define UAPI_DIR	  "/var/run/wireguard"
-#define UAPI_MAX_REQUEST  (2 * 1024 * 1024)  /* bytes buffered for one request */
-#define UAPI_MAX_PEERS	  65536		     /* peers named in one set request */
-#define UAPI_MAX_CONNS	  16		     /* clients served at once */
-#define UAPI_CONN_TIMEOUT (5 * NSEC_PER_SEC) /* to send a request or read an answer */
+#define UAPI_MAX_REQUEST  (2 * 1024 * 1024)    /* bytes buffered for one request */
+#define UAPI_MAX_PEERS	  65536		       /* peers named in one set request */
+#define UAPI_MAX_CONNS	  16		       /* clients served at once */
+#define UAPI_CONN_TIMEOUT (5 * NSEC_PER_SEC)   /* to send a request or read an answer */
+#define UAPI_SYNC_TIMEOUT (300 * NSEC_PER_SEC) /* alamesh sync waits that long at most */
 #define UAPI_ERRMSG_LEN	  256
 
 struct device;
@@ -91,6 +92,8 @@ int uapi_listen(struct uapi_server *srv, const char *ifname);
 int uapi_attach(struct uapi_server *srv, int epoll_fd, struct device *dev);
 /* Handles an epoll event; returns false if fd is not one of the server's. */
 bool uapi_event(struct uapi_server *srv, int fd, uint32_t events);
+/* A registry sync finished: answers every client waiting in sync=1. */
+void uapi_sync_done(struct uapi_server *srv, const char *summary, bool ok);
 /* Drops clients that overran UAPI_CONN_TIMEOUT. */
 void uapi_tick(struct uapi_server *srv, uint64_t now);
 /* Closes every client and the socket, and removes the socket file. */

@@ -33,6 +33,7 @@ static const struct {
     {"genpsk", genpsk_main, "Generates a new preshared key and writes it to stdout"},
     {"pubkey", pubkey_main, "Reads a private key from stdin and writes its public key to stdout"},
     {"addr", addr_main, "Writes the mesh address of a public key given or read from stdin"},
+    {"sync", sync_main, "Pulls the registry now and waits for the outcome"},
     {"registry", registry_main, "Checks a registry checkout, or adds a member to one"},
 };
 

@@ -16,7 +16,7 @@
 #include "daemon/cli/subcommands.h"
 #include "daemon/uapi.h"
 
-#define IPC_TIMEOUT_MS 10000
+int ipc_timeout_ms = 10000;
 
 static int ipc_connect(const char *ifname, char path[108])
 {
@@ -44,7 +44,7 @@ static bool wait_fd(int fd, short events)
 {
 	struct pollfd pfd = {.fd = fd, .events = events};
 
-	return poll(&pfd, 1, IPC_TIMEOUT_MS) > 0;
+	return poll(&pfd, 1, ipc_timeout_ms) > 0;
 }
 
 static bool ends_request(const char *buf, size_t len)

@@ -11,6 +11,8 @@
 
 #include "daemon/uapi_reply.h"
 
+/* How long to wait for an answer (alamesh sync waits for a whole fetch). */
+extern int ipc_timeout_ms;
 /*
  * Sends req and reads the answer up to its final empty line into a
  * malloc'd buffer. Returns 0, or -1 after printing why (naming the socket).

@@ -306,7 +306,53 @@ static void ugly_print(const struct uapi_device_info *dev, const char *field, bo
 	}
 }
 
-/* alamesh's own views: the daemon serves them once routing and the registry exist. */
+/* The daemon's errno= line of an answer of alamesh's own queries, or -1. */
+static int answer_errno(const char *reply, size_t len)
+{
+	const char *p = len >= 2 ? reply + len - 2 : reply;
+
+	while (p > reply && p[-1] != '\n')
+		p--;
+	if (strncmp(p, "errno=", 6))
+		return -1;
+	return atoi(p + 6);
+}
+
+/* get=members: one line per member, tab-separated, like the dump forms. */
+static void print_members(const char *ifname, char *text)
+{
+	char *save = NULL, eps[1024] = "";
+	const char *name = NULL, *key = "", *addr = "", *session = "";
+
+	(void)ifname;
+	for (char *l = strtok_r(text, "\n", &save);; l = strtok_r(NULL, "\n", &save)) {
+		bool last = !l || !strncmp(l, "errno=", 6);
+		if (name && (last || !strncmp(l, "member=", 7))) {
+			printf("%s\t%s\t%s\t%s\t%s\n", name, key, addr, eps[0] ? eps : "(none)",
+			       session);
+			eps[0] = '\0';
+		}
+		if (last)
+			break;
+		char *v = strchr(l, '=');
+		if (!v)
+			continue;
+		*v++ = '\0';
+		if (!strcmp(l, "member"))
+			name = v;
+		else if (!strcmp(l, "public_key"))
+			key = v;
+		else if (!strcmp(l, "address"))
+			addr = v;
+		else if (!strcmp(l, "session"))
+			session = v;
+		else if (!strcmp(l, "endpoint"))
+			snprintf(eps + strlen(eps), sizeof(eps) - strlen(eps), "%s%s",
+				 eps[0] ? "," : "", v);
+	}
+}
+
+/* alamesh's own views: errno 95 (EOPNOTSUPP) means the feature is not configured. */
 static int show_view(const char *ifname, const char *view)
 {
 	char req[32], *reply;
@@ -315,22 +361,31 @@ static int show_view(const char *ifname, const char *view)
 
 	if (ipc_request(ifname, req, (size_t)n, &reply, &len) < 0)
 		return 1;
-	int e = uapi_reply_errno(reply, len);
-	if (e == 95) { /* EOPNOTSUPP */
+	int e = answer_errno(reply, len);
+	if (e == 95) {
 		printf("%s: %s: not configured\n", ifname, view);
 		free(reply);
 		return 0;
 	}
 	if (e != 0) {
-		/* Not a bare errno: print what the daemon said, up to its errno= line. */
-		char *end = len >= 2 ? reply + len - 2 : reply;
-		while (end > reply && end[-1] != '\n')
-			end--;
-		fwrite(reply, 1, (size_t)(end - reply), stdout);
+		fprintf(stderr, "%s: %s: %s: %s\n", prog_name, ifname, view,
+			e < 0 ? "unreadable answer" : strerror(e));
 		free(reply);
-		return 0;
+		return 1;
 	}
-	printf("%s: %s: none\n", ifname, view);
+	reply[len - 1] = '\0';
+	if (!strcmp(view, "members")) {
+		print_members(ifname, reply);
+	} else {
+		char *save = NULL;
+		for (char *l = strtok_r(reply, "\n", &save); l && strncmp(l, "errno=", 6);
+		     l = strtok_r(NULL, "\n", &save)) {
+			char *v = strchr(l, '=');
+			if (v)
+				*v++ = '\0';
+			printf("%s: %s\n", l, v ? v : "");
+		}
+	}
 	free(reply);
 	return 0;
 }

@@ -27,6 +27,7 @@ int show_main(int argc, const char *argv[]);
 int showconf_main(int argc, const char *argv[]);
 int set_main(int argc, const char *argv[]);
 int registry_main(int argc, const char *argv[]);
+int sync_main(int argc, const char *argv[]);
 
 /* True for "-h", "--help" and "help". */
 bool cli_is_help(const char *arg);

@@ -216,6 +216,57 @@ static void test_user(void **state)
 	expect_error(IFACE "Group = nogroup\n", 3, "Group without User");
 }
 
+/* [Registry]: defaults, each key, and a message naming each bad value. */
+static void test_registry(void **state)
+{
+	struct config cfg;
+	char *msgs = NULL;
+
+	(void)state;
+	assert_int_equal(
+	    load(&cfg, IFACE "[Registry]\nURL = https://git.example.org/r.git\n", true, &msgs), 0);
+	assert_true(cfg.has_registry);
+	assert_string_equal(cfg.registry_url, "https://git.example.org/r.git");
+	assert_string_equal(cfg.registry_branch, "main");
+	assert_int_equal(cfg.registry_interval, 3600);
+	assert_string_equal(cfg.registry_cache_dir, "/var/lib/alamesh");
+	assert_false(cfg.registry_allow_empty);
+	assert_false(cfg.registry_require_ff);
+	assert_int_equal(cfg.registry_max_members, 65536);
+	free(msgs);
+	config_free(&cfg);
+	assert_int_equal(load(&cfg,
+			      IFACE
+			      "[Registry]\nURL = file:///r\nBranch = members/v2\nInterval = 15m\n"
+			      "CacheDir = /tmp/c\nAllowEmpty = yes\nRequireFastForward = true\n"
+			      "MaxMembers = 10\n",
+			      true, &msgs),
+			 0);
+	assert_string_equal(cfg.registry_branch, "members/v2");
+	assert_int_equal(cfg.registry_interval, 900);
+	assert_string_equal(cfg.registry_cache_dir, "/tmp/c");
+	assert_true(cfg.registry_allow_empty);
+	assert_true(cfg.registry_require_ff);
+	assert_int_equal(cfg.registry_max_members, 10);
+	free(msgs);
+	config_free(&cfg);
+	assert_int_equal(load(&cfg, IFACE "[Registry]\nURL = x\nInterval = 2h\n", true, &msgs), 0);
+	assert_int_equal(cfg.registry_interval, 7200);
+	free(msgs);
+	config_free(&cfg);
+	expect_error(IFACE "[Registry]\nBranch = main\n", 3, "[Registry] without URL");
+	expect_error(IFACE "[Registry]\nURL = x\nInterval = 5s\n", 5, "invalid Interval '5s'");
+	expect_error(IFACE "[Registry]\nURL = x\nInterval = 8d\n", 5, "invalid Interval");
+	expect_error(IFACE "[Registry]\nURL = x\nInterval = 200h\n", 5, "invalid Interval");
+	expect_error(IFACE "[Registry]\nURL = x\nBranch = a..b\n", 5, "invalid Branch");
+	expect_error(IFACE "[Registry]\nURL = x\nCacheDir = rel\n", 5, "invalid CacheDir");
+	expect_error(IFACE "[Registry]\nURL = x\nAllowEmpty = maybe\n", 5, "invalid AllowEmpty");
+	expect_error(IFACE "[Registry]\nURL = x\nMaxMembers = 0\n", 5, "invalid MaxMembers");
+	expect_error(IFACE "[Registry]\nURL = x\nURL = y\n", 5, "duplicate key URL");
+	expect_error(IFACE "[Registry]\nURL = x\n[Registry]\n", 5, "duplicate [Registry]");
+	expect_error(IFACE "[Registry]\nURL = x\nColour = 1\n", 5, "unknown key 'Colour' in");
+}
+
 static void test_interface_errors(void **state)
 {
 	(void)state;
@@ -350,7 +401,7 @@ static void test_all_errors_reported(void **state)
 
 static void test_unknown(void **state)
 {
-	const char *text = IFACE "Colour = blue\n[Registry]\nURL = x\n" PEER "Foo = 1\n";
+	const char *text = IFACE "Colour = blue\n[Routing]\nURL = x\n" PEER "Foo = 1\n";
 	struct config cfg;
 	char *msgs = NULL;
 	char want[1024];
@@ -359,7 +410,7 @@ static void test_unknown(void **state)
 	assert_int_equal(load(&cfg, text, true, &msgs), 3);
 	snprintf(want, sizeof(want),
 		 "%s:3: unknown key 'Colour' in [Interface]\n"
-		 "%s:4: unknown section [Registry]\n"
+		 "%s:4: unknown section [Routing]\n"
 		 "%s:8: unknown key 'Foo' in [Peer]\n",
 		 conf_path, conf_path, conf_path);
 	assert_string_equal(msgs, want);
@@ -370,7 +421,7 @@ static void test_unknown(void **state)
 	assert_int_equal(load(&cfg, text, false, &msgs), 0);
 	snprintf(want, sizeof(want),
 		 "%s:3: warning: unknown key 'Colour' in [Interface]\n"
-		 "%s:4: warning: unknown section [Registry]\n"
+		 "%s:4: warning: unknown section [Routing]\n"
 		 "%s:8: warning: unknown key 'Foo' in [Peer]\n",
 		 conf_path, conf_path, conf_path);
 	assert_string_equal(msgs, want);
@@ -577,6 +628,7 @@ int main(void)
 	    cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_interface_errors),
 	    cmocka_unit_test(test_user),
+	    cmocka_unit_test(test_registry),
 	    cmocka_unit_test(test_syntax_errors),
 	    cmocka_unit_test(test_peer_errors),
 	    cmocka_unit_test(test_own_key),

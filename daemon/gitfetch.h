@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The registry's git side, with libgit2: a bare repository under CacheDir
+ * (never a work tree), fetched from the registry's URL, and the member files
+ * read as blobs straight from a commit's tree. Called from the registry
+ * worker thread only: a slow or dead remote never holds up packets.
+ */
+#ifndef ALAMESH_GITFETCH_H
+#define ALAMESH_GITFETCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "peers-repo-sync/member.h"
+
+#define GIT_OID_HEX_LEN	 40
+#define GITFETCH_ERR_MAX 256
+
+struct gitfetch;
+
+/* Opens (creating it on first use) the bare repository CACHE_DIR/registry.git. */
+struct gitfetch *gitfetch_open(const char *cache_dir, char *err, size_t errlen);
+void gitfetch_close(struct gitfetch *g);
+/* Fetches branch from url; the commit it points to goes to oid (hex). 0 or -1 with err. */
+int gitfetch_fetch(struct gitfetch *g, const char *url, const char *branch,
+		   char oid[GIT_OID_HEX_LEN + 1], char *err, size_t errlen);
+/* Feeds every entry of members/ in that commit's tree to r. 0 or -1 with err. */
+int gitfetch_read(struct gitfetch *g, const char *oid, struct registry *r, char *err,
+		  size_t errlen);
+/* Whether commit now descends from commit before (a fast-forward). */
+bool gitfetch_descends(struct gitfetch *g, const char *now, const char *before);
+
+#endif

@@ -1,0 +1,624 @@
+// SPDX-License-Identifier: ISC
+/* Following the registry (see registry.h). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "daemon/config.h"
+#include "daemon/device.h"
+#include "daemon/gitfetch.h"
+#include "daemon/log.h"
+#include "daemon/registry.h"
+#include "daemon/udp.h"
+#include "wgproto/encoding.h"
+
+#define ERR_MAX 256
+
+struct sync_result {
+	bool ok, forced, from_cache;
+	char error[ERR_MAX];
+	char commit[GIT_OID_HEX_LEN + 1];
+	uint64_t when; /* wall clock, seconds */
+	struct registry reg;
+	struct sockaddr_in6 (*eps)[MEMBER_MAX_ENDPOINTS];
+	uint8_t *neps;
+};
+
+struct registry_sync {
+	struct device *dev;
+	char url[1024], branch[256], cache_dir[1024];
+	uint64_t interval_ns;
+	bool allow_empty, require_ff;
+	uint32_t max_members;
+	uint8_t own[WG_KEY_LEN];
+
+	pthread_t thread;
+	bool running;
+	pthread_mutex_t lock; /* want, stop, ready, base */
+	pthread_cond_t cond;
+	bool want, stop;
+	struct sync_result *ready;
+	char base[GIT_OID_HEX_LEN + 1]; /* the commit applied, for the fast-forward check */
+	int event_fd;
+	struct gitfetch *git; /* worker only */
+
+	/* Control thread. */
+	char applied[GIT_OID_HEX_LEN + 1];
+	uint64_t applied_when, last_attempt, last_success;
+	char last_error[ERR_MAX];
+	struct sync_result *current;
+	char summary[ERR_MAX + 128];
+};
+
+static uint64_t wall_secs(void)
+{
+	return now_wall() / NSEC_PER_SEC;
+}
+
+static void result_free(struct sync_result *r)
+{
+	if (!r)
+		return;
+	registry_free(&r->reg);
+	free(r->eps);
+	free(r->neps);
+	free(r);
+}
+
+static bool fail(struct sync_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static bool fail(struct sync_result *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->error, sizeof(r->error), fmt, ap);
+	va_end(ap);
+	r->ok = false;
+	return false;
+}
+
+/* ---- the worker thread ---- */
+
+static bool read_last_good(struct registry_sync *s, char commit[GIT_OID_HEX_LEN + 1])
+{
+	char path[PATH_MAX], buf[64] = {0};
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/last-good", s->cache_dir);
+	if (!(f = fopen(path, "re")))
+		return false;
+	bool ok = fgets(buf, sizeof(buf), f) && strlen(buf) >= GIT_OID_HEX_LEN &&
+		  strspn(buf, "0123456789abcdef") == GIT_OID_HEX_LEN;
+	fclose(f);
+	if (ok)
+		snprintf(commit, GIT_OID_HEX_LEN + 1, "%.40s", buf);
+	return ok;
+}
+
+/* CacheDir/last-good: the commit and when it was taken; write, fsync, rename. */
+static void write_last_good(struct registry_sync *s, const char *commit)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8], text[96];
+	int n = snprintf(text, sizeof(text), "%s\n%llu\n", commit, (unsigned long long)wall_secs());
+
+	snprintf(path, sizeof(path), "%s/last-good", s->cache_dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		log_warn("registry: %s: %s", tmp, strerror(errno));
+		return;
+	}
+	bool ok = write(fd, text, (size_t)n) == n && fsync(fd) == 0;
+	ok = close(fd) == 0 && ok;
+	if (!ok || rename(tmp, path) < 0) {
+		log_warn("registry: cannot write %s: %s", path, strerror(errno));
+		unlink(tmp);
+	}
+}
+
+/* Numeric endpoints resolve at once; names through the resolver, here, off the loop. */
+static void resolve(struct sync_result *r)
+{
+	for (size_t i = 0; i < r->reg.nmembers; i++) {
+		const struct member *m = &r->reg.members[i];
+		for (size_t j = 0; j < m->nendpoints; j++) {
+			struct sockaddr_storage ss;
+			socklen_t len;
+			const char *why = NULL;
+			if (!config_parse_endpoint(m->endpoints[j], &ss, &len, &why)) {
+				log_warn("registry: member %s: endpoint %s: %s", m->name,
+					 m->endpoints[j], why ? why : "cannot resolve");
+				continue;
+			}
+			udp_to_v6(&ss, &r->eps[i][r->neps[i]++]);
+		}
+	}
+}
+
+/* Reads commit into r: members checked, endpoints resolved. */
+static bool build(struct registry_sync *s, struct sync_result *r, const char *commit)
+{
+	char err[GITFETCH_ERR_MAX];
+	size_t others = 0;
+
+	snprintf(r->commit, sizeof(r->commit), "%s", commit);
+	registry_init(&r->reg, s->max_members);
+	if (gitfetch_read(s->git, commit, &r->reg, err, sizeof(err)) < 0)
+		return fail(r, "%s", err);
+	registry_finish(&r->reg, s->own);
+	for (size_t i = 0; i < r->reg.nmembers; i++)
+		others += !r->reg.members[i].is_self;
+	if (!r->reg.nmembers && !s->allow_empty)
+		return fail(r,
+			    "commit %.12s has no valid member (%zu files rejected): keeping the "
+			    "current members (AllowEmpty = no)",
+			    commit, r->reg.nrejected);
+	r->eps = calloc(r->reg.nmembers ? r->reg.nmembers : 1, sizeof(*r->eps));
+	r->neps = calloc(r->reg.nmembers ? r->reg.nmembers : 1, 1);
+	if (!r->eps || !r->neps)
+		return fail(r, "out of memory");
+	resolve(r);
+	(void)others;
+	r->ok = true;
+	return true;
+}
+
+static bool ensure_git(struct registry_sync *s, struct sync_result *r)
+{
+	char err[GITFETCH_ERR_MAX];
+
+	if (!s->git && !(s->git = gitfetch_open(s->cache_dir, err, sizeof(err))))
+		return fail(r, "cache: %s", err);
+	return true;
+}
+
+static struct sync_result *sync_cached(struct registry_sync *s)
+{
+	char commit[GIT_OID_HEX_LEN + 1];
+	struct sync_result *r;
+
+	if (!read_last_good(s, commit) || !(r = calloc(1, sizeof(*r))))
+		return NULL;
+	r->when = wall_secs();
+	r->from_cache = true;
+	if (ensure_git(s, r))
+		build(s, r, commit);
+	return r;
+}
+
+static struct sync_result *sync_remote(struct registry_sync *s)
+{
+	char commit[GIT_OID_HEX_LEN + 1], base[GIT_OID_HEX_LEN + 1], err[GITFETCH_ERR_MAX];
+	struct sync_result *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->when = wall_secs();
+	if (!ensure_git(s, r))
+		return r;
+	if (gitfetch_fetch(s->git, s->url, s->branch, commit, err, sizeof(err)) < 0) {
+		fail(r, "%s", err);
+		return r;
+	}
+	pthread_mutex_lock(&s->lock);
+	memcpy(base, s->base, sizeof(base));
+	pthread_mutex_unlock(&s->lock);
+	if (base[0] && strcmp(base, commit) && !gitfetch_descends(s->git, commit, base)) {
+		if (s->require_ff) {
+			fail(
+			    r,
+			    "%s now points at %.12s, which does not descend from the applied %.12s "
+			    "(a force push): refused (RequireFastForward = yes)",
+			    s->branch, commit, base);
+			return r;
+		}
+		r->forced = true;
+	}
+	if (build(s, r, commit))
+		write_last_good(s, commit);
+	return r;
+}
+
+static void post(struct registry_sync *s, struct sync_result *r)
+{
+	uint64_t one = 1;
+
+	if (!r)
+		return;
+	pthread_mutex_lock(&s->lock);
+	result_free(s->ready); /* not collected yet: the newer one wins */
+	s->ready = r;
+	pthread_mutex_unlock(&s->lock);
+	if (write(s->event_fd, &one, sizeof(one)) < 0)
+		log_warn("registry: eventfd: %s", strerror(errno));
+}
+
+/* The next sync: Interval, give or take 10 %, so members do not all fetch at once. */
+static struct timespec next_deadline(const struct registry_sync *s)
+{
+	struct timespec ts;
+	uint64_t jitter = randombytes_uniform(1000);
+	uint64_t wait = s->interval_ns / 10 * 9 + s->interval_ns / 5 * jitter / 1000;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t ns = (uint64_t)ts.tv_nsec + wait % NSEC_PER_SEC;
+	ts.tv_sec += (time_t)(wait / NSEC_PER_SEC + ns / NSEC_PER_SEC);
+	ts.tv_nsec = (long)(ns % NSEC_PER_SEC);
+	return ts;
+}
+
+static void *worker(void *arg)
+{
+	struct registry_sync *s = arg;
+
+	/* What was applied before: at once, with no network. */
+	post(s, sync_cached(s));
+	for (;;) {
+		post(s, sync_remote(s));
+		struct timespec until = next_deadline(s);
+		pthread_mutex_lock(&s->lock);
+		while (!s->want && !s->stop &&
+		       pthread_cond_timedwait(&s->cond, &s->lock, &until) != ETIMEDOUT)
+			;
+		bool stop = s->stop;
+		s->want = false;
+		pthread_mutex_unlock(&s->lock);
+		if (stop)
+			break;
+	}
+	gitfetch_close(s->git);
+	s->git = NULL;
+	return NULL;
+}
+
+/* ---- the control thread ---- */
+
+struct registry_sync *registry_sync_new(struct device *dev, const struct config *cfg)
+{
+	struct registry_sync *s = calloc(1, sizeof(*s));
+	pthread_condattr_t ca;
+
+	if (!s)
+		return NULL;
+	s->dev = dev;
+	snprintf(s->url, sizeof(s->url), "%s", cfg->registry_url);
+	snprintf(s->branch, sizeof(s->branch), "%s", cfg->registry_branch);
+	snprintf(s->cache_dir, sizeof(s->cache_dir), "%s", cfg->registry_cache_dir);
+	s->interval_ns = (uint64_t)cfg->registry_interval * NSEC_PER_SEC;
+	s->allow_empty = cfg->registry_allow_empty;
+	s->require_ff = cfg->registry_require_ff;
+	s->max_members = cfg->registry_max_members;
+	memcpy(s->own, dev->identity.public_key, WG_KEY_LEN);
+	s->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	if (s->event_fd < 0 || pthread_mutex_init(&s->lock, NULL) ||
+	    pthread_cond_init(&s->cond, &ca)) {
+		pthread_condattr_destroy(&ca);
+		log_error("registry: cannot set up: %s", strerror(errno));
+		free(s);
+		return NULL;
+	}
+	pthread_condattr_destroy(&ca);
+	return s;
+}
+
+int registry_sync_start(struct registry_sync *s)
+{
+	int r = pthread_create(&s->thread, NULL, worker, s);
+
+	s->running = r == 0;
+	return -r;
+}
+
+void registry_sync_free(struct registry_sync *s)
+{
+	if (!s)
+		return;
+	if (s->running) {
+		pthread_mutex_lock(&s->lock);
+		s->stop = true;
+		pthread_cond_signal(&s->cond);
+		pthread_mutex_unlock(&s->lock);
+		pthread_join(s->thread, NULL);
+	}
+	result_free(s->ready);
+	result_free(s->current);
+	close(s->event_fd);
+	pthread_cond_destroy(&s->cond);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+int registry_sync_fd(const struct registry_sync *s)
+{
+	return s->event_fd;
+}
+
+void registry_sync_trigger(struct registry_sync *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->want = true;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static int cmp_member_key(const void *a, const void *b)
+{
+	return memcmp((*(const struct member *const *)a)->public_key,
+		      (*(const struct member *const *)b)->public_key, WG_KEY_LEN);
+}
+
+static int cmp_key_member(const void *key, const void *m)
+{
+	return memcmp(key, (*(const struct member *const *)m)->public_key, WG_KEY_LEN);
+}
+
+static int cmp_peer_key(const void *a, const void *b)
+{
+	return memcmp((*(struct peer *const *)a)->handshake.remote_static,
+		      (*(struct peer *const *)b)->handshake.remote_static, WG_KEY_LEN);
+}
+
+static int cmp_key_peer(const void *key, const void *p)
+{
+	return memcmp(key, (*(struct peer *const *)p)->handshake.remote_static, WG_KEY_LEN);
+}
+
+/* New endpoints for a member's peer; the one that answered stays if it is still listed. */
+static bool set_cands(struct peer *p, const struct sockaddr_in6 *eps, uint8_t n)
+{
+	bool same = n == p->ncands;
+
+	for (uint8_t i = 0; same && i < n; i++)
+		same = udp_same(&eps[i], &p->cands[i]);
+	if (same)
+		return false;
+	pthread_mutex_lock(&p->lock);
+	bool keep = false;
+	for (uint8_t i = 0; i < n; i++)
+		if (p->cand_confirmed && udp_same(&eps[i], &p->endpoint)) {
+			keep = true;
+			p->cand_idx = i;
+		}
+	memcpy(p->cands, eps, n * sizeof(*eps));
+	p->ncands = n;
+	if (!keep) {
+		p->cand_confirmed = false;
+		p->cand_idx = 0;
+		if (n)
+			p->endpoint = eps[0];
+	}
+	pthread_mutex_unlock(&p->lock);
+	return true;
+}
+
+struct diff {
+	size_t added, removed, changed;
+};
+
+static void apply(struct registry_sync *s, struct sync_result *r, struct diff *d)
+{
+	struct device *dev = s->dev;
+	size_t n = r->reg.nmembers;
+	const struct member **byk = malloc((n ? n : 1) * sizeof(*byk));
+
+	if (!byk) {
+		log_error("registry: out of memory applying %.12s", r->commit);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		byk[i] = &r->reg.members[i];
+	if (n > 1)
+		qsort(byk, n, sizeof(*byk), cmp_member_key);
+
+	/* Gone from the registry: disconnected, keys wiped, no handshake any more. */
+	for (size_t i = dev->npeers; i-- > 0;) {
+		struct peer *p = dev->peers[i];
+		if (!p->from_registry || (n && bsearch(p->handshake.remote_static, byk, n,
+						       sizeof(*byk), cmp_key_member)))
+			continue;
+		log_info("registry: member %s removed: disconnected", p->member);
+		device_remove_peer(dev, p);
+		d->removed++;
+	}
+
+	size_t np = dev->npeers;
+	struct peer **byp = malloc((np ? np : 1) * sizeof(*byp));
+	if (!byp) {
+		free(byk);
+		log_error("registry: out of memory applying %.12s", r->commit);
+		return;
+	}
+	if (np)
+		memcpy(byp, dev->peers, np * sizeof(*byp));
+	if (np > 1)
+		qsort(byp, np, sizeof(*byp), cmp_peer_key);
+	for (size_t i = 0; i < n; i++) {
+		const struct member *m = &r->reg.members[i];
+		if (m->is_self)
+			continue;
+		struct peer **found =
+		    np ? bsearch(m->public_key, byp, np, sizeof(*byp), cmp_key_peer) : NULL;
+		struct peer *p = found ? *found : NULL;
+		if (p && !p->from_registry)
+			continue; /* a static [Peer] keeps its own configuration */
+		if (p) {
+			snprintf(p->member, sizeof(p->member), "%s", m->name);
+			if (set_cands(p, r->eps[i], r->neps[i]))
+				d->changed++;
+			continue;
+		}
+		p = device_add_peer(dev, m->public_key, NULL, r->neps[i] ? &r->eps[i][0] : NULL, 0);
+		if (!p) {
+			log_error("registry: member %s: cannot add a peer", m->name);
+			continue;
+		}
+		p->from_registry = true;
+		snprintf(p->member, sizeof(p->member), "%s", m->name);
+		set_cands(p, r->eps[i], r->neps[i]);
+		d->added++;
+	}
+	free(byp);
+	free(byk);
+}
+
+bool registry_sync_collect(struct registry_sync *s, const char **summary, bool *ok)
+{
+	uint64_t v;
+	struct sync_result *r;
+	struct diff d = {0};
+
+	while (read(s->event_fd, &v, sizeof(v)) > 0)
+		;
+	pthread_mutex_lock(&s->lock);
+	r = s->ready;
+	s->ready = NULL;
+	pthread_mutex_unlock(&s->lock);
+	if (!r)
+		return false;
+	*summary = s->summary;
+	s->last_attempt = r->when;
+	if (!r->ok) {
+		*ok = false;
+		snprintf(s->last_error, sizeof(s->last_error), "%s", r->error);
+		snprintf(s->summary, sizeof(s->summary), "sync failed: %s (keeping %s)", r->error,
+			 s->applied[0] ? "the applied commit" : "no members");
+		log_warn("registry: %s", s->summary);
+		result_free(r);
+		return true;
+	}
+	*ok = true;
+	bool new_commit = strcmp(r->commit, s->applied) != 0;
+	if (r->forced)
+		log_warn("registry: %s was force-pushed to %.12s, not a descendant of %.12s: "
+			 "applied anyway",
+			 s->branch, r->commit, s->applied);
+	apply(s, r, &d);
+	if (new_commit)
+		for (size_t i = 0; i < r->reg.nproblems; i++)
+			log_warn(
+			    "registry: %s: %s%s", r->reg.problems[i].file,
+			    r->reg.problems[i].warning ? "" : "rejected: ", r->reg.problems[i].why);
+	snprintf(s->applied, sizeof(s->applied), "%s", r->commit);
+	s->applied_when = r->when;
+	if (!r->from_cache) {
+		s->last_success = r->when;
+		s->last_error[0] = '\0';
+	}
+	pthread_mutex_lock(&s->lock);
+	snprintf(s->base, sizeof(s->base), "%s", r->commit);
+	pthread_mutex_unlock(&s->lock);
+	snprintf(s->summary, sizeof(s->summary),
+		 "applied %.12s%s: %zu members, %zu files rejected; %zu added, %zu removed, "
+		 "%zu changed",
+		 r->commit, r->from_cache ? " (cached)" : "", r->reg.nmembers, r->reg.nrejected,
+		 d.added, d.removed, d.changed);
+	if (new_commit || d.added || d.removed || d.changed)
+		log_info("registry: %s", s->summary);
+	result_free(s->current);
+	s->current = r;
+	return true;
+}
+
+/* ---- get=registry, get=members ---- */
+
+struct text {
+	char *buf;
+	size_t len, cap;
+	bool oom;
+};
+
+static void put(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	char line[1200];
+
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0 || t->oom)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	if (t->len + (size_t)n + 1 > t->cap) {
+		size_t cap = (t->cap + (size_t)n + 1) * 2;
+		char *b = realloc(t->buf, cap);
+		if (!b) {
+			t->oom = true;
+			return;
+		}
+		t->buf = b;
+		t->cap = cap;
+	}
+	memcpy(t->buf + t->len, line, (size_t)n);
+	t->len += (size_t)n;
+}
+
+static bool has_session(struct peer *p)
+{
+	pthread_mutex_lock(&p->lock);
+	bool up = p->keypairs.current != NULL;
+	pthread_mutex_unlock(&p->lock);
+	return up;
+}
+
+static void describe_members(struct registry_sync *s, struct text *t)
+{
+	const struct sync_result *r = s->current;
+	char b64[WG_KEY_B64_LEN + 1], addr[INET6_ADDRSTRLEN];
+
+	for (size_t i = 0; r && i < r->reg.nmembers; i++) {
+		const struct member *m = &r->reg.members[i];
+		struct peer *p = m->is_self ? NULL : device_find_peer(s->dev, m->public_key);
+		key_to_base64(b64, m->public_key);
+		inet_ntop(AF_INET6, &m->addr, addr, sizeof(addr));
+		put(t, "member=%s\npublic_key=%s\naddress=%s\n", m->name, b64, addr);
+		for (size_t j = 0; j < m->nendpoints; j++)
+			put(t, "endpoint=%s\n", m->endpoints[j]);
+		put(t, "session=%s\n", m->is_self ? "self" : p && has_session(p) ? "up" : "down");
+	}
+}
+
+int registry_sync_describe(struct registry_sync *s, bool members, char **out, size_t *len)
+{
+	struct text t = {0};
+
+	if (members) {
+		describe_members(s, &t);
+	} else {
+		put(&t, "url=%s\nbranch=%s\n", s->url, s->branch);
+		put(&t, "commit=%s\napplied_time=%llu\n", s->applied[0] ? s->applied : "(none)",
+		    (unsigned long long)s->applied_when);
+		put(&t, "last_attempt=%llu\nlast_success=%llu\n",
+		    (unsigned long long)s->last_attempt, (unsigned long long)s->last_success);
+		put(&t, "last_error=%s\n", s->last_error[0] ? s->last_error : "(none)");
+		const struct sync_result *r = s->current;
+		put(&t, "accepted=%zu\nrejected=%zu\n", r ? r->reg.nmembers : 0,
+		    r ? r->reg.nrejected : 0);
+		for (size_t i = 0; r && i < r->reg.nproblems; i++)
+			put(&t, "problem=%s: %s%s\n", r->reg.problems[i].file,
+			    r->reg.problems[i].warning ? "warning: " : "", r->reg.problems[i].why);
+	}
+	put(&t, "errno=0\n\n");
+	if (t.oom) {
+		free(t.buf);
+		return -ENOMEM;
+	}
+	*out = t.buf;
+	*len = t.len;
+	return 0;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Following the registry: a worker thread fetches it (gitfetch.c), checks
+ * the member files (peers-repo-sync/member.c) and resolves endpoints; the
+ * control thread then applies the new member set to the peers, touching
+ * only what changed. A failed fetch, a bad commit or an empty member set
+ * keeps the current peers; the last commit applied is remembered in
+ * CacheDir and applied at once on the next start.
+ */
+#ifndef ALAMESH_REGISTRY_H
+#define ALAMESH_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct config;
+struct device;
+struct registry_sync;
+
+/* Sets up the sync of cfg's [Registry] for dev (not started). NULL on error (logged). */
+struct registry_sync *registry_sync_new(struct device *dev, const struct config *cfg);
+/* Starts the worker: the cached commit first, then a fetch. */
+int registry_sync_start(struct registry_sync *s);
+/* Stops and frees it (the peers stay). */
+void registry_sync_free(struct registry_sync *s);
+/* The eventfd that becomes readable when a sync has a result for the control thread. */
+int registry_sync_fd(const struct registry_sync *s);
+/* Asks for a sync now (SIGHUP, alamesh sync). */
+void registry_sync_trigger(struct registry_sync *s);
+/*
+ * Control thread, when registry_sync_fd() is readable: applies the result.
+ * Returns true if a sync finished (then *summary holds one line, static).
+ */
+bool registry_sync_collect(struct registry_sync *s, const char **summary, bool *ok);
+/* The answers to get=registry and get=members, key=value lines (malloc'd). */
+int registry_sync_describe(struct registry_sync *s, bool members, char **out, size_t *len);
+
+#endif

@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# Membership by pull request, with real git: a bare repository that A reads
+# over file:// and B over git:// (git daemon in A's namespace). The two
+# daemons have no static peers: the registry alone peers them. Then, with a
+# ping from A to B running across every sync (it must lose nothing):
+#   a member is added (peered, B's session untouched), its endpoint changed;
+#   a hostile commit (bad base64, a 31-byte key, the zero key, duplicate keys,
+#   an uppercase name, a symlink, a subdirectory, a 10 MiB blob, binary
+#   garbage) applies the good files and reports each bad one;
+#   a commit without members/, a branch that vanished, an unreachable remote
+#   keep the current set; a force push is applied by A with a warning and
+#   refused by B (RequireFastForward = yes);
+#   B restarted with the remote down applies its cached commit at once;
+# and last a member removed by a commit can no longer complete a handshake.
+set -u
+# shellcheck source=tests/lib/netns.sh
+. "$(dirname "$0")/../lib/netns.sh"
+
+need_root
+need_tool ip wg ping python3 git ss
+need_alamesh
+[ -x "$ALAMESH" ] || fail "alamesh not built"
+
+netns_pair a b
+new_node MA
+new_node MB
+new_node MC
+new_node MD
+IA=$(ifname ra) && IB=$(ifname rb) || exit 1
+use_underlay 4 51820
+export ALAMESH_COLOR_MODE=never
+
+step "a registry: a bare repository and a working copy"
+REG=$NS_WORK/registry.git
+SRC=$NS_WORK/src
+git init -q --bare -b main "$REG" || fail "git init --bare"
+git init -q -b main "$SRC" && git -C "$SRC" config user.email t@example.org &&
+	git -C "$SRC" config user.name test || fail "git init"
+mkdir -p "$SRC/members"
+member() { # NAME PUB [ENDPOINT...]
+	local name=$1 pub=$2
+	shift 2
+	{
+		printf '[Member]\nPublicKey = %s\n' "$pub"
+		for e in "$@"; do printf 'Endpoint = %s\n' "$e"; done
+	} >"$SRC/members/$name.conf"
+}
+publish() { # MESSAGE
+	git -C "$SRC" add -A . && git -C "$SRC" commit -qm "$1" &&
+		git -C "$SRC" push -q "$REG" main 2>/dev/null || fail "publish: $1"
+	HEAD=$(git -C "$SRC" rev-parse HEAD)
+}
+member alice "$MA_PUB" "$EP_A"
+member bob "$MB_PUB" "$EP_B"
+publish "alice and bob"
+touch "$REG/git-daemon-export-ok"
+ns_spawn gitd "$NS_A" git daemon --reuseaddr --base-path="$NS_WORK" --export-all \
+	--listen=0.0.0.0 --port=9418 "$NS_WORK"
+wait_for "ip netns exec $NS_A ss -Hltn 'sport = :9418' | grep -q LISTEN" 10 || fail "git daemon"
+
+registry_conf() { # FILE IFNAME PRIV URL CACHE [EXTRA]
+	alameshd_conf "$1" "$2" "$3" 51820
+	printf '\n[Registry]\nURL = %s\nBranch = main\nInterval = 1h\nCacheDir = %s\n%s\n' \
+		"$4" "$5" "${6:-}" >>"$1"
+}
+registry_conf "$NS_WORK/a.conf" "$IA" "$MA_PRIV" "file://$REG" "$NS_WORK/cache-a"
+registry_conf "$NS_WORK/b.conf" "$IB" "$MB_PRIV" "git://$U4_A:9418/registry.git" \
+	"$NS_WORK/cache-b" "RequireFastForward = yes"
+"$ALAMESHD" -t -c "$NS_WORK/a.conf" || fail "-t refuses a.conf"
+alameshd_start alameshd-a "$NS_A" "$NS_WORK/a.conf" "$IA" "$MA_ADDR"
+alameshd_start alameshd-b "$NS_B" "$NS_WORK/b.conf" "$IB" "$MB_ADDR"
+
+step "the registry alone peers A and B"
+wait_for "wg show $IA peers | grep -qx '$MB_PUB'" 20 || fail "A never peered B: $(wg show "$IA" peers)"
+wait_for "wg show $IB peers | grep -qx '$MA_PUB'" 20 || fail "B never peered A"
+ping_until "$NS_A" "$MB_ADDR" 15 || fail "ping A -> B"
+ping_ok "$NS_B" "$MA_ADDR" 2 || fail "ping B -> A"
+"$ALAMESH" show "$IA" registry >"$NS_WORK/reg" || fail "show registry"
+grep -qx "commit: $HEAD" "$NS_WORK/reg" || fail "show registry: $(cat "$NS_WORK/reg")"
+grep -qx "accepted: 2" "$NS_WORK/reg" || fail "show registry accepted: $(cat "$NS_WORK/reg")"
+grep -qx "url: file://$REG" "$NS_WORK/reg" || fail "show registry url"
+"$ALAMESH" show "$IA" members >"$NS_WORK/members" || fail "show members"
+grep -qxF "$(printf 'bob\t%s\t%s\t%s\tup' "$MB_PUB" "$MB_ADDR" "$EP_B")" "$NS_WORK/members" ||
+	fail "members: $(cat "$NS_WORK/members")"
+grep -qxF "$(printf 'alice\t%s\t%s\t%s\tself' "$MA_PUB" "$MA_ADDR" "$EP_A")" "$NS_WORK/members" ||
+	fail "members: $(cat "$NS_WORK/members")"
+pass "peered through file:// and git://; show registry and show members report it"
+
+# From here on a ping A -> B runs across every sync.
+ns_spawn pinger "$NS_A" ping -6 -i 0.2 -W 1 "$MB_ADDR"
+hs_b=$(wg show "$IA" latest-handshakes | awk -v k="$MB_PUB" '$1 == k {print $2}')
+
+sync_a() { # WANT_REGEX: alamesh sync IA, whose line must match
+	local out
+	out=$("$ALAMESH" sync "$IA" 2>&1)
+	printf '%s\n' "$out" | grep -qE "$1" || fail "sync A: '$out', wanted /$1/"
+	info "sync A: $out"
+}
+
+step "a member is added, then its endpoint changes"
+member carol "$MC_PUB" "10.1.0.99:51820"
+publish "carol"
+sync_a "applied ${HEAD:0:12}: 3 members, 0 files rejected; 1 added, 0 removed, 0 changed"
+wg show "$IA" peers | grep -qx "$MC_PUB" || fail "carol not peered"
+[ "$(wg show "$IA" endpoints | awk -v k="$MC_PUB" '$1 == k {print $2}')" = 10.1.0.99:51820 ] || fail "carol's endpoint"
+member carol "$MC_PUB" "[fd00:1::99]:51999" "10.1.0.98:1"
+publish "carol moves"
+sync_a "1 changed"
+[ "$(wg show "$IA" endpoints | awk -v k="$MC_PUB" '$1 == k {print $2}')" = "[fd00:1::99]:51999" ] ||
+	fail "carol's new endpoint: $(wg show "$IA" endpoints)"
+pass "carol added, then moved; bob untouched"
+
+step "a hostile commit: the good files apply, each bad one is reported"
+printf '[Member]\nPublicKey = not!base64\n' >"$SRC/members/badb64.conf"
+printf '[Member]\nPublicKey = AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg==\n' >"$SRC/members/short.conf"
+printf '[Member]\nPublicKey = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n' >"$SRC/members/zero.conf"
+member dup1 "$MD_PUB"
+member dup2 "$MD_PUB"
+member Upper "$MD_PUB"
+ln -s bob.conf "$SRC/members/link.conf"
+mkdir -p "$SRC/members/sub.conf" && echo x >"$SRC/members/sub.conf/x"
+head -c $((10 << 20)) /dev/urandom >"$SRC/members/huge.conf"
+head -c 500 /dev/urandom >"$SRC/members/garbage.conf"
+publish "hostile"
+sync_a "applied ${HEAD:0:12}: 3 members, 8 files rejected; 0 added, 0 removed, 0 changed"
+"$ALAMESH" show "$IA" registry >"$NS_WORK/reg"
+for want in "members/badb64.conf: line 2: PublicKey is not the base64" \
+	"members/short.conf: line 2: PublicKey is not the base64" \
+	"members/zero.conf: line 2: PublicKey is the zero key" \
+	"members/dup1.conf: PublicKey shared by 2 files" "members/dup2.conf: PublicKey shared by 2 files" \
+	"members/Upper.conf: the name must be" "members/link.conf: warning: a symbolic link" \
+	"members/sub.conf: warning: a directory" "members/huge.conf: 10485760 bytes, over the limit" \
+	"members/garbage.conf: "; do
+	grep -qF "problem: $want" "$NS_WORK/reg" || fail "show registry lacks '$want': $(cat "$NS_WORK/reg")"
+done
+grep -q 'registry: members/huge.conf: rejected' "${PROC_LOG[alameshd-a]}" || fail "the log does not name huge.conf"
+if wg show "$IA" peers | grep -qx "$MD_PUB"; then fail "a duplicated key was peered"; fi
+pass "8 bad files rejected, each named with its reason; the 3 good members stay"
+
+step "no members/, a vanished branch, an unreachable remote: the current set stays"
+git -C "$SRC" rm -rq members && publish "no members"
+sync_a "sync failed: no members/ directory"
+git -C "$SRC" revert --no-edit HEAD >/dev/null || fail "git revert"
+git -C "$SRC" push -q "$REG" main 2>/dev/null || fail "push the revert"
+HEAD=$(git -C "$SRC" rev-parse HEAD)
+sync_a "applied ${HEAD:0:12}"
+git -C "$REG" update-ref -d refs/heads/main || fail "delete branch"
+sync_a "sync failed: branch 'main' not found"
+git -C "$SRC" push -q "$REG" main 2>/dev/null || fail "restore branch"
+proc_stop gitd TERM 5
+out=$("$ALAMESH" sync "$IB" 2>&1) && fail "B synced from a dead git daemon: $out"
+info "sync B: $out"
+wg show "$IB" peers | grep -qx "$MA_PUB" || fail "B lost A after a failed fetch"
+grep -q 'last_error\|last error' <("$ALAMESH" show "$IB" registry) || fail "B shows no last error"
+"$ALAMESH" show "$IB" registry | grep -q '^last_error: fetch' || fail "B's last error: $("$ALAMESH" show "$IB" registry | grep last_error)"
+pass "each failure reported, nothing changed"
+
+step "a force push: A applies it with a warning, B (RequireFastForward) refuses"
+ns_spawn gitd "$NS_A" git daemon --reuseaddr --base-path="$NS_WORK" --export-all \
+	--listen=0.0.0.0 --port=9418 "$NS_WORK"
+wait_for "ip netns exec $NS_A ss -Hltn 'sport = :9418' | grep -q LISTEN" 10 || fail "git daemon again"
+"$ALAMESH" sync "$IB" >/dev/null || fail "B sync with the remote back"
+git -C "$SRC" commit -q --amend -m "history rewritten" && git -C "$SRC" push -qf "$REG" main 2>/dev/null || fail "force push"
+HEAD=$(git -C "$SRC" rev-parse HEAD)
+sync_a "applied ${HEAD:0:12}"
+grep -q "force-pushed to ${HEAD:0:12}" "${PROC_LOG[alameshd-a]}" || fail "A did not warn of the force push"
+out=$("$ALAMESH" sync "$IB" 2>&1) && fail "B applied a force push: $out"
+printf '%s\n' "$out" | grep -q 'RequireFastForward' || fail "B's refusal: $out"
+pass "force push: A warned and applied, B refused ($out)"
+
+step "the ping ran across every sync without a loss; bob's session was never redone"
+proc_stop pinger INT 5
+sent=$(grep -oE '[0-9]+ packets transmitted' "${PROC_LOG[pinger]}" | cut -d' ' -f1)
+recv=$(grep -oE '[0-9]+ received' "${PROC_LOG[pinger]}" | cut -d' ' -f1)
+[ -n "$sent" ] && [ "$sent" -gt 10 ] || fail "the ping did not run: $(tail -n 3 "${PROC_LOG[pinger]}")"
+[ "$sent" = "$recv" ] || fail "ping across the syncs lost $((sent - recv)) of $sent"
+hs_now=$(wg show "$IA" latest-handshakes | awk -v k="$MB_PUB" '$1 == k {print $2}')
+[ "$hs_now" = "$hs_b" ] || fail "bob's session was redone across the syncs ($hs_b -> $hs_now)"
+pass "$sent pings, none lost; bob's handshake still the one at $hs_b"
+
+step "B restarts while its remote is down: the cached commit applies at once"
+proc_stop gitd TERM 5
+proc_stop alameshd-b TERM 10 || fail "B did not stop"
+alameshd_start alameshd-b "$NS_B" "$NS_WORK/b.conf" "$IB" "$MB_ADDR"
+wait_for "wg show $IB peers | grep -qx '$MA_PUB'" 10 || fail "B restarted without its cached members"
+grep -q 'applied .*(cached)' "${PROC_LOG[alameshd-b]}" || fail "B did not log the cached commit"
+ping_ok "$NS_B" "$MA_ADDR" 2 || fail "B -> A after the restart"
+pass "B applied its last good commit with the remote down"
+
+step "bob is removed: A cuts him off, and his key no longer completes a handshake"
+git -C "$SRC" rm -q members/bob.conf && publish "bob leaves"
+sync_a "1 removed"
+if wg show "$IA" peers | grep -qx "$MB_PUB"; then fail "bob still a peer of A"; fi
+grep -q 'member bob removed' "${PROC_LOG[alameshd-a]}" || fail "A did not log bob's removal"
+# B still has A (its own copy of the registry is older): it tries, and fails.
+must "B forgets its session" wg set "$IB" peer "$MA_PUB" remove
+must "B re-adds A" wg set "$IB" peer "$MA_PUB" endpoint "$EP_A"
+if nsx "$NS_B" ping -6 -c 3 -i 0.5 -W 1 "$MA_ADDR" >/dev/null 2>&1; then fail "A answered removed bob"; fi
+hs=$(wg show "$IB" latest-handshakes | awk -v k="$MA_PUB" '$1 == k {print $2}')
+[ "$hs" = 0 ] || fail "bob completed a handshake with A after his removal"
+proc_alive alameshd-a && proc_alive alameshd-b || fail "a daemon died"
+pass "bob removed: no peer, no handshake; both daemons still up"
