@@ -119,6 +119,7 @@ check-integration: san
 
 bench: deps all
 	tests/bench/bench.sh
+	tests/bench/registry_scale.sh
 
 demo: deps all
 	tests/demo/demo.sh

@@ -28,7 +28,8 @@ struct sync_result {
 	bool ok, forced, from_cache;
 	char error[ERR_MAX];
 	char commit[GIT_OID_HEX_LEN + 1];
-	uint64_t when; /* wall clock, seconds */
+	uint64_t when;	  /* wall clock, seconds */
+	uint64_t read_ns; /* reading and checking the member files, resolving endpoints */
 	struct registry reg;
 	struct sockaddr_in6 (*eps)[MEMBER_MAX_ENDPOINTS];
 	uint8_t *neps;
@@ -150,15 +151,13 @@ static void resolve(struct sync_result *r)
 static bool build(struct registry_sync *s, struct sync_result *r, const char *commit)
 {
 	char err[GITFETCH_ERR_MAX];
-	size_t others = 0;
+	uint64_t start = now_mono();
 
 	snprintf(r->commit, sizeof(r->commit), "%s", commit);
 	registry_init(&r->reg, s->max_members);
 	if (gitfetch_read(s->git, commit, &r->reg, err, sizeof(err)) < 0)
 		return fail(r, "%s", err);
 	registry_finish(&r->reg, s->own);
-	for (size_t i = 0; i < r->reg.nmembers; i++)
-		others += !r->reg.members[i].is_self;
 	if (!r->reg.nmembers && !s->allow_empty)
 		return fail(r,
 			    "commit %.12s has no valid member (%zu files rejected): keeping the "
@@ -169,7 +168,7 @@ static bool build(struct registry_sync *s, struct sync_result *r, const char *co
 	if (!r->eps || !r->neps)
 		return fail(r, "out of memory");
 	resolve(r);
-	(void)others;
+	r->read_ns = now_mono() - start;
 	r->ok = true;
 	return true;
 }
@@ -505,7 +504,9 @@ bool registry_sync_collect(struct registry_sync *s, const char **summary, bool *
 		log_warn("registry: %s was force-pushed to %.12s, not a descendant of %.12s: "
 			 "applied anyway",
 			 s->branch, r->commit, s->applied);
+	uint64_t start = now_mono();
 	apply(s, r, &d);
+	uint64_t apply_ns = now_mono() - start;
 	if (new_commit)
 		for (size_t i = 0; i < r->reg.nproblems; i++)
 			log_warn(
@@ -522,9 +523,10 @@ bool registry_sync_collect(struct registry_sync *s, const char **summary, bool *
 	pthread_mutex_unlock(&s->lock);
 	snprintf(s->summary, sizeof(s->summary),
 		 "applied %.12s%s: %zu members, %zu files rejected; %zu added, %zu removed, "
-		 "%zu changed",
+		 "%zu changed (read and checked in %llu ms, applied in %llu ms)",
 		 r->commit, r->from_cache ? " (cached)" : "", r->reg.nmembers, r->reg.nrejected,
-		 d.added, d.removed, d.changed);
+		 d.added, d.removed, d.changed, (unsigned long long)(r->read_ns / NSEC_PER_MSEC),
+		 (unsigned long long)(apply_ns / NSEC_PER_MSEC));
 	if (new_commit || d.added || d.removed || d.changed)
 		log_info("registry: %s", s->summary);
 	result_free(s->current);

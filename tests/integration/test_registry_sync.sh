@@ -26,6 +26,7 @@ new_node MA
 new_node MB
 new_node MC
 new_node MD
+new_node ME
 IA=$(ifname ra) && IB=$(ifname rb) || exit 1
 use_underlay 4 51820
 export ALAMESH_COLOR_MODE=never
@@ -186,6 +187,27 @@ wait_for "wg show $IB peers | grep -qx '$MA_PUB'" 10 || fail "B restarted withou
 grep -q 'applied .*(cached)' "${PROC_LOG[alameshd-b]}" || fail "B did not log the cached commit"
 ping_ok "$NS_B" "$MA_ADDR" 2 || fail "B -> A after the restart"
 pass "B applied its last good commit with the remote down"
+
+step "SIGHUP syncs too"
+member erin "$ME_PUB"
+publish "erin"
+kill -HUP "${PROC_PID[alameshd-a]}"
+wait_for "wg show $IA peers | grep -qx '$ME_PUB'" 15 || fail "SIGHUP did not sync: $(tail -n 2 "${PROC_LOG[alameshd-a]}")"
+pass "SIGHUP: erin added"
+
+step "several endpoints: the unreachable first, then the one that answers"
+member bob "$MB_PUB" "[fd00:77::1]:51820" "$EP_B"
+publish "bob: two endpoints, the first unreachable"
+must "A forgets bob" wg set "$IA" peer "$MB_PUB" remove
+sync_a "1 added"
+[ "$(wg show "$IA" endpoints | awk -v k="$MB_PUB" '$1 == k {print $2}')" = "[fd00:77::1]:51820" ] ||
+	fail "bob's first endpoint: $(wg show "$IA" endpoints)"
+ping_until "$NS_A" "$MB_ADDR" 20 || fail "A never reached bob at his second endpoint"
+[ "$(wg show "$IA" endpoints | awk -v k="$MB_PUB" '$1 == k {print $2}')" = "$EP_B" ] ||
+	fail "bob's endpoint after the handshake: $(wg show "$IA" endpoints)"
+sync_a "applied" # nothing changed: the endpoint that answered stays
+[ "$(wg show "$IA" endpoints | awk -v k="$MB_PUB" '$1 == k {print $2}')" = "$EP_B" ] || fail "a sync moved bob back"
+pass "tried [fd00:77::1]:51820, then $EP_B, which answered and is kept"
 
 step "bob is removed: A cuts him off, and his key no longer completes a handshake"
 git -C "$SRC" rm -q members/bob.conf && publish "bob leaves"
