@@ -33,6 +33,21 @@ struct gitfetch *gitfetch_open(const char *cache_dir, char *err, size_t errlen)
 		return NULL;
 	}
 	git_libgit2_init();
+	/*
+	 * No global, XDG or system git configuration: the registry reads the same
+	 * on every member, and a daemon that dropped root cannot read /root anyway.
+	 */
+	static const int levels[] = {GIT_CONFIG_LEVEL_GLOBAL, GIT_CONFIG_LEVEL_XDG,
+				     GIT_CONFIG_LEVEL_SYSTEM, GIT_CONFIG_LEVEL_PROGRAMDATA};
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, levels[i], "");
+	/*
+	 * A file:// registry is often owned by another account than the one the
+	 * daemon runs as. The ownership check guards against a repository's
+	 * config running programs; libgit2 runs none here (no hooks, no
+	 * filters: only objects are read), so it is off.
+	 */
+	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
 	if (mkdir(cache_dir, 0750) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "%s: %s", cache_dir, strerror(errno));
 		goto fail;

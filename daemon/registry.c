@@ -446,7 +446,8 @@ static void apply(struct registry_sync *s, struct sync_result *r, struct diff *d
 		qsort(byp, np, sizeof(*byp), cmp_peer_key);
 	for (size_t i = 0; i < n; i++) {
 		const struct member *m = &r->reg.members[i];
-		if (m->is_self)
+		/* This node, under the key it started with or one set since by wg set. */
+		if (m->is_self || !memcmp(m->public_key, dev->identity.public_key, WG_KEY_LEN))
 			continue;
 		struct peer **found =
 		    np ? bsearch(m->public_key, byp, np, sizeof(*byp), cmp_key_peer) : NULL;

@@ -12,7 +12,7 @@ set -u
 . "$(dirname "$0")/../lib/netns.sh"
 
 need_root
-need_tool ip wg ping python3 ss
+need_tool ip wg ping python3 ss git
 need_alamesh
 id nobody >/dev/null 2>&1 || fail "no user nobody on this machine"
 NOBODY_UID=$(id -u nobody)
@@ -32,9 +32,18 @@ grep -q "bad.conf:6: unknown User 'no-such-user-here'" "$NS_WORK/bad.err" || fai
 pass "$(cat "$NS_WORK/bad.err")"
 
 step "A runs as nobody, B as root"
+# A registry nobody can read, and a cache directory the daemon makes for it.
+PUB=$(mktemp -d /tmp/alamesh-nobody.XXXXXX) && chmod 755 "$PUB" || fail "mktemp"
+trap 'rm -rf "$PUB"; _on_exit' EXIT
+git init -q -b main "$PUB/src" && mkdir "$PUB/src/members" || fail "git init"
+printf '[Member]\nPublicKey = %s\n' "$MA_PUB" >"$PUB/src/members/a.conf"
+printf '[Member]\nPublicKey = %s\n' "$(wg genkey | wg pubkey)" >"$PUB/src/members/c.conf"
+git -C "$PUB/src" add -A && git -C "$PUB/src" -c user.email=t@e -c user.name=t commit -qm m &&
+	git clone -q --bare "$PUB/src" "$PUB/registry.git" && chmod -R a+rX "$PUB" || fail "registry"
 alameshd_conf "$NS_WORK/a.conf" "$IA" "$MA_PRIV" 51820
 printf 'User = nobody\n' >>"$NS_WORK/a.conf"
 alameshd_conf_peer "$NS_WORK/a.conf" "$MB_PUB" "$EP_B"
+printf '\n[Registry]\nURL = file://%s/registry.git\nCacheDir = %s/cache\n' "$PUB" "$PUB" >>"$NS_WORK/a.conf"
 alameshd_conf "$NS_WORK/b.conf" "$IB" "$MB_PRIV" 51820
 alameshd_conf_peer "$NS_WORK/b.conf" "$MA_PUB" "$EP_A"
 alameshd_start alameshd-a "$NS_A" "$NS_WORK/a.conf" "$IA" "$MA_ADDR"
@@ -63,6 +72,14 @@ for t in /proc/"$pid"/task/*; do
 done
 [ "$ntasks" -ge 3 ] || fail "only $ntasks threads (control, transmit, receive expected)"
 pass "$ntasks threads: uid $NOBODY_UID, CapEff=CapPrm=CapBnd=$want_caps, NoNewPrivs"
+
+step "the registry is fetched by the unprivileged daemon"
+wait_for "grep -q 'registry: applied' ${PROC_LOG[alameshd-a]}" 15 || fail "no registry applied: $(tail -n 3 "${PROC_LOG[alameshd-a]}")"
+out=$("$ALAMESH" sync "$IA") || fail "alamesh sync as nobody: $out"
+[ "$(stat -c %U "$PUB/cache/registry.git")" = nobody ] || fail "cache not nobody's: $(stat -c %U "$PUB/cache/registry.git")"
+[ "$(stat -c %U "$PUB/cache/last-good")" = nobody ] || fail "last-good not nobody's"
+[ "$(wg show "$IA" peers | wc -l)" = 2 ] || fail "peers: $(wg show "$IA" peers)"
+pass "as nobody: fetched into its own cache, $out"
 
 step "traffic both ways"
 ping_until "$NS_A" "$MB_ADDR" 15 || fail "ping A -> B"
@@ -101,7 +118,7 @@ pass "handshakes at $h0, $h1 (B started), $h2 (A started)"
 
 step "wg set from root on the unprivileged daemon"
 must "keepalive" wg set "$IA" peer "$MB_PUB" persistent-keepalive 25
-[ "$(wg show "$IA" persistent-keepalive | awk '{print $2}')" = 25 ] || fail "keepalive not 25"
+[ "$(wg show "$IA" persistent-keepalive | awk -v k="$MB_PUB" '$1 == k {print $2}')" = 25 ] || fail "keepalive not 25"
 must "listen-port 853 (< 1024)" wg set "$IA" listen-port 853
 nsx "$NS_A" ss -Huln 'sport = :853' | grep -q . || fail "nothing bound to 853 in A"
 must "B follows A's port" wg set "$IB" peer "$MA_PUB" endpoint "$U4_A:853"

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The registry's git side against a real repository made with git(1): a
+ * fetch over file:// into a fresh bare cache, the member blobs of a commit,
+ * a missing branch, a missing members/ directory, and fast-forward checks.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <git2.h>
+
+#include "daemon/gitfetch.h"
+#include "wgproto/crypto.h"
+
+static char top[] = "/tmp/alamesh-test-gitfetch-XXXXXX";
+
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void sh(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (system(cmd) != 0)
+		fail_msg("command failed: %s", cmd);
+}
+
+static void head(const char *repo, char oid[GIT_OID_HEX_LEN + 1])
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "git -C %s rev-parse HEAD", repo);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_non_null(fgets(oid, GIT_OID_HEX_LEN + 1, p));
+	pclose(p);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (!mkdtemp(top))
+		return -1;
+	sh("cd %s && git init -q -b main src && mkdir src/members && "
+	   "printf '[Member]\\nPublicKey = HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=\\n' "
+	   ">src/members/alice.conf && "
+	   "printf '[Member]\\nPublicKey = xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\\n"
+	   "Endpoint = b.example:1\\n' >src/members/bob.conf && "
+	   "printf 'not a key' >src/members/bad.conf && ln -s alice.conf src/members/l.conf && "
+	   "git -C src add -A && git -C src -c user.email=t@e -c user.name=t commit -qm one && "
+	   "git clone -q --bare src registry.git",
+	   top);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	sh("rm -rf %s", top);
+	return 0;
+}
+
+static void test_fetch_and_read(void **state)
+{
+	char err[GITFETCH_ERR_MAX], cache[256], url[256], oid[GIT_OID_HEX_LEN + 1],
+	    want[GIT_OID_HEX_LEN + 1];
+	struct registry r;
+
+	(void)state;
+	snprintf(cache, sizeof(cache), "%s/cache", top);
+	snprintf(url, sizeof(url), "file://%s/registry.git", top);
+	struct gitfetch *g = gitfetch_open(cache, err, sizeof(err));
+	assert_non_null(g);
+	/* A bare repository, never a work tree. */
+	char path[300];
+	snprintf(path, sizeof(path), "%s/registry.git/HEAD", cache);
+	assert_int_equal(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/registry.git/members", cache);
+	assert_int_not_equal(access(path, F_OK), 0);
+
+	assert_int_equal(gitfetch_fetch(g, url, "main", oid, err, sizeof(err)), 0);
+	snprintf(path, sizeof(path), "%s/src", top);
+	head(path, want);
+	assert_string_equal(oid, want);
+	registry_init(&r, 0);
+	assert_int_equal(gitfetch_read(g, oid, &r, err, sizeof(err)), 0);
+	registry_finish(&r, NULL);
+	assert_int_equal(r.nmembers, 2);
+	assert_string_equal(r.members[0].name, "alice");
+	assert_string_equal(r.members[1].endpoints[0], "b.example:1");
+	assert_int_equal(r.nrejected, 1); /* bad.conf */
+	assert_int_equal(r.nproblems, 2); /* and the symlink, ignored */
+	registry_free(&r);
+
+	/* A branch the remote does not have. */
+	assert_int_equal(gitfetch_fetch(g, url, "nope", oid, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "branch 'nope' not found"));
+	/* A remote that does not exist. */
+	assert_int_equal(
+	    gitfetch_fetch(g, "file:///nonexistent/x.git", "main", oid, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "fetch"));
+
+	/* A second commit descends from the first; the first does not from the second. */
+	char first[GIT_OID_HEX_LEN + 1];
+	memcpy(first, want, sizeof(first));
+	sh("cd %s/src && git rm -rq members && git -c user.email=t@e -c user.name=t commit -qm "
+	   "two && git push -q ../registry.git main",
+	   top);
+	assert_int_equal(gitfetch_fetch(g, url, "main", oid, err, sizeof(err)), 0);
+	assert_true(gitfetch_descends(g, oid, first));
+	assert_false(gitfetch_descends(g, first, oid));
+	assert_true(gitfetch_descends(g, oid, oid));
+	registry_init(&r, 0);
+	assert_int_equal(gitfetch_read(g, oid, &r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "no members/ directory"));
+	registry_free(&r);
+	/* The first commit is still in the cache, for the last good set. */
+	registry_init(&r, 0);
+	assert_int_equal(gitfetch_read(g, first, &r, err, sizeof(err)), 0);
+	registry_free(&r);
+	assert_int_equal(gitfetch_read(g, "0123", &r, err, sizeof(err)), -1);
+	/* An empty repository: no branch at all. */
+	sh("git init -q --bare %s/empty.git", top);
+	snprintf(url, sizeof(url), "file://%s/empty.git", top);
+	assert_int_equal(gitfetch_fetch(g, url, "main", oid, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "branch 'main' not found"));
+	gitfetch_close(g);
+	/* The transports the registry's URL may name are built into libgit2 here. */
+	int features = git_libgit2_features();
+	assert_true(features & GIT_FEATURE_HTTPS);
+	assert_true(features & GIT_FEATURE_SSH);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_fetch_and_read),
+	};
+
+	if (!wg_crypto_init())
+		return 1;
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
