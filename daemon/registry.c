@@ -326,11 +326,21 @@ void registry_sync_free(struct registry_sync *s)
 	if (!s)
 		return;
 	if (s->running) {
+		struct timespec until;
 		pthread_mutex_lock(&s->lock);
 		s->stop = true;
 		pthread_cond_signal(&s->cond);
 		pthread_mutex_unlock(&s->lock);
-		pthread_join(s->thread, NULL);
+		/*
+		 * A fetch from a dead host can take minutes to time out; shutting down
+		 * must not. The worker touches nothing but s, which is then left to it.
+		 */
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 3;
+		if (pthread_timedjoin_np(s->thread, NULL, &until) != 0) {
+			log_warn("registry: a fetch is still running; not waiting for it");
+			return;
+		}
 	}
 	result_free(s->ready);
 	result_free(s->current);
