@@ -118,30 +118,39 @@ printf '[Member]\nPublicKey = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n' >"
 member dup1 "$MD_PUB"
 member dup2 "$MD_PUB"
 member Upper "$MD_PUB"
+printf '[Member]\nPublicKey = %s\n' "$ME_PUB" >"$SRC/members/..conf"
 ln -s bob.conf "$SRC/members/link.conf"
 mkdir -p "$SRC/members/sub.conf" && echo x >"$SRC/members/sub.conf/x"
 head -c $((10 << 20)) /dev/urandom >"$SRC/members/huge.conf"
 head -c 500 /dev/urandom >"$SRC/members/garbage.conf"
 publish "hostile"
-sync_a "applied ${HEAD:0:12}: 3 members, 8 files rejected; 0 added, 0 removed, 0 changed"
+sync_a "applied ${HEAD:0:12}: 3 members, 9 files rejected; 0 added, 0 removed, 0 changed"
 "$ALAMESH" show "$IA" registry >"$NS_WORK/reg"
 for want in "members/badb64.conf: line 2: PublicKey is not the base64" \
 	"members/short.conf: line 2: PublicKey is not the base64" \
 	"members/zero.conf: line 2: PublicKey is the zero key" \
 	"members/dup1.conf: PublicKey shared by 2 files" "members/dup2.conf: PublicKey shared by 2 files" \
-	"members/Upper.conf: the name must be" "members/link.conf: warning: a symbolic link" \
+	"members/Upper.conf: the name must be" "members/..conf: the name must be" \
+	"members/link.conf: warning: a symbolic link" \
 	"members/sub.conf: warning: a directory" "members/huge.conf: 10485760 bytes, over the limit" \
 	"members/garbage.conf: "; do
 	grep -qF "problem: $want" "$NS_WORK/reg" || fail "show registry lacks '$want': $(cat "$NS_WORK/reg")"
 done
 grep -q 'registry: members/huge.conf: rejected' "${PROC_LOG[alameshd-a]}" || fail "the log does not name huge.conf"
 if wg show "$IA" peers | grep -qx "$MD_PUB"; then fail "a duplicated key was peered"; fi
-pass "8 bad files rejected, each named with its reason; the 3 good members stay"
+pass "9 bad files rejected, each named with its reason; the 3 good members stay"
 
 step "no members/, a vanished branch, an unreachable remote: the current set stays"
 git -C "$SRC" rm -rq members && publish "no members"
 sync_a "sync failed: no members/ directory"
 git -C "$SRC" revert --no-edit HEAD >/dev/null || fail "git revert"
+git -C "$SRC" push -q "$REG" main 2>/dev/null || fail "push the revert"
+# Only bad files: no valid member, so nothing changes (AllowEmpty = no).
+saved=$(git -C "$SRC" rev-parse HEAD)
+git -C "$SRC" rm -q members/alice.conf members/bob.conf members/carol.conf && publish "only bad files"
+sync_a "sync failed: commit ${HEAD:0:12} has no valid member"
+wg show "$IA" peers | grep -qx "$MB_PUB" || fail "an empty member set removed bob"
+git -C "$SRC" reset -q --hard "$saved" && git -C "$SRC" push -qf "$REG" main 2>/dev/null || fail "restore"
 git -C "$SRC" push -q "$REG" main 2>/dev/null || fail "push the revert"
 HEAD=$(git -C "$SRC" rev-parse HEAD)
 sync_a "applied ${HEAD:0:12}"
