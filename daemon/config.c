@@ -65,10 +65,12 @@ enum registry_key {
 	RK_ALLOW_EMPTY,
 	RK_REQUIRE_FF,
 	RK_MAX_MEMBERS,
+	RK_CA_FILE,
 	RK_COUNT
 };
 static const char *const registry_keys[RK_COUNT] = {
-    "URL", "Branch", "Interval", "CacheDir", "AllowEmpty", "RequireFastForward", "MaxMembers"};
+    "URL",	  "Branch", "Interval", "CacheDir", "AllowEmpty", "RequireFastForward",
+    "MaxMembers", "CAFile"};
 
 static const char *const peer_keys[PK_COUNT] = {"PublicKey", "PresharedKey", "Endpoint",
 						"PersistentKeepalive"};
@@ -722,6 +724,14 @@ static void registry_key(struct parser *p, const char *name, const char *value)
 			report(p, p->line, true, "invalid MaxMembers '%s': 1 to 1048576", value);
 		else
 			cfg->registry_max_members = v;
+		break;
+	case RK_CA_FILE:
+		if (value[0] != '/' || strlen(value) >= sizeof(cfg->registry_ca_file))
+			report(p, p->line, true, "invalid CAFile '%s': an absolute path", value);
+		else if (access(value, R_OK) < 0)
+			report(p, p->line, true, "CAFile %s: %s", value, strerror(errno));
+		else
+			snprintf(cfg->registry_ca_file, sizeof(cfg->registry_ca_file), "%s", value);
 		break;
 	case RK_COUNT:
 		break;

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
 
 #include <git2.h>
 
@@ -13,6 +16,8 @@
 
 struct gitfetch {
 	git_repository *repo;
+	char ssh_dir[PATH_MAX]; /* CACHE_DIR/ssh: the key and known_hosts for ssh:// */
+	int cred_tries;
 };
 
 static int git_fail(char *err, size_t errlen, const char *what)
@@ -23,7 +28,7 @@ static int git_fail(char *err, size_t errlen, const char *what)
 	return -1;
 }
 
-struct gitfetch *gitfetch_open(const char *cache_dir, char *err, size_t errlen)
+struct gitfetch *gitfetch_open(const char *cache_dir, const char *ca_file, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
 	struct gitfetch *g = calloc(1, sizeof(*g));
@@ -48,10 +53,16 @@ struct gitfetch *gitfetch_open(const char *cache_dir, char *err, size_t errlen)
 	 * filters: only objects are read), so it is off.
 	 */
 	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+	if (ca_file && *ca_file &&
+	    git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, ca_file, NULL) < 0) {
+		git_fail(err, errlen, ca_file);
+		goto fail;
+	}
 	if (mkdir(cache_dir, 0750) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "%s: %s", cache_dir, strerror(errno));
 		goto fail;
 	}
+	snprintf(g->ssh_dir, sizeof(g->ssh_dir), "%s/ssh", cache_dir);
 	snprintf(path, sizeof(path), "%s/registry.git", cache_dir);
 	if (git_repository_open_bare(&g->repo, path) < 0 &&
 	    git_repository_init(&g->repo, path, 1) < 0) {
@@ -72,6 +83,93 @@ void gitfetch_close(struct gitfetch *g)
 	git_repository_free(g->repo);
 	free(g);
 	git_libgit2_shutdown();
+}
+
+/*
+ * ssh:// logs in with CACHE_DIR/ssh/id_ed25519 (or id_ecdsa, id_rsa) when one
+ * exists, else through ssh-agent. https:// needs no credentials: a registry
+ * is public in what it says, and only members' public keys are in it.
+ */
+static int credentials(git_credential **out, const char *url, const char *user_from_url,
+		       unsigned int allowed, void *payload)
+{
+	static const char *const keys[] = {"id_ed25519", "id_ecdsa", "id_rsa"};
+	struct gitfetch *g = payload;
+	const char *user = user_from_url && *user_from_url ? user_from_url : "git";
+	char path[PATH_MAX + 16];
+
+	(void)url;
+	if (++g->cred_tries > 3) {
+		git_error_set_str(GIT_ERROR_SSH, "authentication failed");
+		return -1;
+	}
+	if (allowed & GIT_CREDENTIAL_USERNAME)
+		return git_credential_username_new(out, user);
+	if (!(allowed & GIT_CREDENTIAL_SSH_KEY))
+		return GIT_PASSTHROUGH;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", g->ssh_dir, keys[i]);
+		if (access(path, R_OK) == 0)
+			return git_credential_ssh_key_new(out, user, NULL, path, NULL);
+	}
+	return git_credential_ssh_key_from_agent(out, user);
+}
+
+/* "host", "[host]:port" or a comma-separated list of them names host. */
+static bool names_host(char *patterns, const char *host)
+{
+	char *save = NULL;
+
+	for (char *p = strtok_r(patterns, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+		size_t hl = strlen(host);
+		if (!strcmp(p, host))
+			return true;
+		if (p[0] == '[' && !strncmp(p + 1, host, hl) && p[hl + 1] == ']')
+			return true;
+	}
+	return false;
+}
+
+/*
+ * An ssh host key must be listed in CACHE_DIR/ssh/known_hosts (plain, not
+ * hashed, entries): a registry fetched from an impostor would name the
+ * members. TLS certificates are libgit2's to verify, against the system's
+ * authorities.
+ */
+static int check_certificate(git_cert *cert, int valid, const char *host, void *payload)
+{
+	struct gitfetch *g = payload;
+	const git_cert_hostkey *hk = (const git_cert_hostkey *)cert;
+	char path[PATH_MAX + 16], line[16384];
+	unsigned char key[8192];
+	size_t keylen;
+	bool known = false;
+
+	(void)valid;
+	if (cert->cert_type != GIT_CERT_HOSTKEY_LIBSSH2)
+		return GIT_PASSTHROUGH;
+	snprintf(path, sizeof(path), "%s/known_hosts", g->ssh_dir);
+	FILE *f = fopen(path, "re");
+	if (f && (hk->type & GIT_CERT_SSH_RAW)) {
+		while (!known && fgets(line, sizeof(line), f)) {
+			char *save = NULL;
+			char *hosts = strtok_r(line, " \t\n", &save);
+			char *type = strtok_r(NULL, " \t\n", &save);
+			char *b64 = strtok_r(NULL, " \t\n", &save);
+			if (!hosts || !type || !b64 || hosts[0] == '#' || !names_host(hosts, host))
+				continue;
+			if (sodium_base642bin(key, sizeof(key), b64, strlen(b64), NULL, &keylen,
+					      NULL, sodium_base64_VARIANT_ORIGINAL) == 0 &&
+			    keylen == hk->hostkey_len && !memcmp(key, hk->hostkey, keylen))
+				known = true;
+		}
+	}
+	if (f)
+		fclose(f);
+	if (known)
+		return 0;
+	git_error_set_str(GIT_ERROR_SSH, "host key not in known_hosts");
+	return -1;
 }
 
 int gitfetch_fetch(struct gitfetch *g, const char *url, const char *branch,
@@ -97,6 +195,10 @@ int gitfetch_fetch(struct gitfetch *g, const char *url, const char *branch,
 	opts.prune = GIT_FETCH_NO_PRUNE;
 	opts.update_fetchhead = 0;
 	opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	opts.callbacks.credentials = credentials;
+	opts.callbacks.certificate_check = check_certificate;
+	opts.callbacks.payload = g;
+	g->cred_tries = 0;
 	/*
 	 * Anonymous, and without url.*.insteadOf: that lookup runs a regular
 	 * expression over the configuration, which leaks in libgit2 1.5 (a match

@@ -18,8 +18,12 @@
 
 struct gitfetch;
 
-/* Opens (creating it on first use) the bare repository CACHE_DIR/registry.git. */
-struct gitfetch *gitfetch_open(const char *cache_dir, char *err, size_t errlen);
+/*
+ * Opens (creating it on first use) the bare repository CACHE_DIR/registry.git.
+ * ca_file, if not NULL or empty, replaces the system's authorities for https.
+ */
+struct gitfetch *gitfetch_open(const char *cache_dir, const char *ca_file, char *err,
+			       size_t errlen);
 void gitfetch_close(struct gitfetch *g);
 /* Fetches branch from url; the commit it points to goes to oid (hex). 0 or -1 with err. */
 int gitfetch_fetch(struct gitfetch *g, const char *url, const char *branch,

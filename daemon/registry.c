@@ -37,7 +37,7 @@ struct sync_result {
 
 struct registry_sync {
 	struct device *dev;
-	char url[1024], branch[256], cache_dir[1024];
+	char url[1024], branch[256], cache_dir[1024], ca_file[1024];
 	uint64_t interval_ns;
 	bool allow_empty, require_ff;
 	uint32_t max_members;
@@ -177,7 +177,7 @@ static bool ensure_git(struct registry_sync *s, struct sync_result *r)
 {
 	char err[GITFETCH_ERR_MAX];
 
-	if (!s->git && !(s->git = gitfetch_open(s->cache_dir, err, sizeof(err))))
+	if (!s->git && !(s->git = gitfetch_open(s->cache_dir, s->ca_file, err, sizeof(err))))
 		return fail(r, "cache: %s", err);
 	return true;
 }
@@ -294,6 +294,7 @@ struct registry_sync *registry_sync_new(struct device *dev, const struct config 
 	snprintf(s->url, sizeof(s->url), "%s", cfg->registry_url);
 	snprintf(s->branch, sizeof(s->branch), "%s", cfg->registry_branch);
 	snprintf(s->cache_dir, sizeof(s->cache_dir), "%s", cfg->registry_cache_dir);
+	snprintf(s->ca_file, sizeof(s->ca_file), "%s", cfg->registry_ca_file);
 	s->interval_ns = (uint64_t)cfg->registry_interval * NSEC_PER_SEC;
 	s->allow_empty = cfg->registry_allow_empty;
 	s->require_ff = cfg->registry_require_ff;

@@ -80,7 +80,7 @@ static void test_fetch_and_read(void **state)
 	(void)state;
 	snprintf(cache, sizeof(cache), "%s/cache", top);
 	snprintf(url, sizeof(url), "file://%s/registry.git", top);
-	struct gitfetch *g = gitfetch_open(cache, err, sizeof(err));
+	struct gitfetch *g = gitfetch_open(cache, NULL, err, sizeof(err));
 	assert_non_null(g);
 	/* A bare repository, never a work tree. */
 	char path[300];
