@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Membership by pull request, with real git: a bare repository that A reads
-# over file:// and B over git:// (git daemon in A's namespace). The two
+# over file:// and B over git:// (git daemon on B's loopback). The two
 # daemons have no static peers: the registry alone peers them. Then, with a
 # ping from A to B running across every sync (it must lose nothing):
 #   a member is added (peered, B's session untouched), its endpoint changed;
@@ -55,9 +55,9 @@ member alice "$MA_PUB" "$EP_A"
 member bob "$MB_PUB" "$EP_B"
 publish "alice and bob"
 touch "$REG/git-daemon-export-ok"
-ns_spawn gitd "$NS_A" git daemon --reuseaddr --base-path="$NS_WORK" --export-all \
-	--listen=0.0.0.0 --port=9418 "$NS_WORK"
-wait_for "ip netns exec $NS_A ss -Hltn 'sport = :9418' | grep -q LISTEN" 10 || fail "git daemon"
+ns_spawn gitd "$NS_B" git daemon --reuseaddr --base-path="$NS_WORK" --export-all \
+	--listen=127.0.0.1 --port=9418 "$NS_WORK"
+wait_for "ip netns exec $NS_B ss -Hltn 'sport = :9418' | grep -q LISTEN" 10 || fail "git daemon"
 
 registry_conf() { # FILE IFNAME PRIV URL CACHE [EXTRA]
 	alameshd_conf "$1" "$2" "$3" 51820
@@ -65,7 +65,7 @@ registry_conf() { # FILE IFNAME PRIV URL CACHE [EXTRA]
 		"$4" "$5" "${6:-}" >>"$1"
 }
 registry_conf "$NS_WORK/a.conf" "$IA" "$MA_PRIV" "file://$REG" "$NS_WORK/cache-a"
-registry_conf "$NS_WORK/b.conf" "$IB" "$MB_PRIV" "git://$U4_A:9418/registry.git" \
+registry_conf "$NS_WORK/b.conf" "$IB" "$MB_PRIV" "git://127.0.0.1:9418/registry.git" \
 	"$NS_WORK/cache-b" "RequireFastForward = yes"
 "$ALAMESHD" -t -c "$NS_WORK/a.conf" || fail "-t refuses a.conf"
 alameshd_start alameshd-a "$NS_A" "$NS_WORK/a.conf" "$IA" "$MA_ADDR"
@@ -157,6 +157,17 @@ sync_a "applied ${HEAD:0:12}"
 git -C "$REG" update-ref -d refs/heads/main || fail "delete branch"
 sync_a "sync failed: branch 'main' not found"
 git -C "$SRC" push -q "$REG" main 2>/dev/null || fail "restore branch"
+# A corrupt download: the newest member blob on the server is garbage.
+printf '[Member]\nPublicKey = %s\n' "$(wg genkey | wg pubkey)" >"$SRC/members/frank.conf"
+publish "frank"
+blob=$(git -C "$SRC" rev-parse HEAD:members/frank.conf)
+obj=$REG/objects/${blob:0:2}/${blob:2}
+[ -f "$obj" ] || fail "no loose object $obj"
+cp "$obj" "$NS_WORK/frank.obj" && chmod u+w "$obj" && head -c 64 /dev/urandom >"$obj"
+sync_a "sync failed"
+if wg show "$IA" peers | wc -l | grep -qx 4; then fail "a corrupt commit was applied"; fi
+cp "$NS_WORK/frank.obj" "$obj"
+sync_a "applied ${HEAD:0:12}: 4 members"
 proc_stop gitd TERM 5
 out=$("$ALAMESH" sync "$IB" 2>&1) && fail "B synced from a dead git daemon: $out"
 info "sync B: $out"
@@ -166,9 +177,9 @@ grep -q 'last_error\|last error' <("$ALAMESH" show "$IB" registry) || fail "B sh
 pass "each failure reported, nothing changed"
 
 step "a force push: A applies it with a warning, B (RequireFastForward) refuses"
-ns_spawn gitd "$NS_A" git daemon --reuseaddr --base-path="$NS_WORK" --export-all \
-	--listen=0.0.0.0 --port=9418 "$NS_WORK"
-wait_for "ip netns exec $NS_A ss -Hltn 'sport = :9418' | grep -q LISTEN" 10 || fail "git daemon again"
+ns_spawn gitd "$NS_B" git daemon --reuseaddr --base-path="$NS_WORK" --export-all \
+	--listen=127.0.0.1 --port=9418 "$NS_WORK"
+wait_for "ip netns exec $NS_B ss -Hltn 'sport = :9418' | grep -q LISTEN" 10 || fail "git daemon again"
 "$ALAMESH" sync "$IB" >/dev/null || fail "B sync with the remote back"
 git -C "$SRC" commit -q --amend -m "history rewritten" && git -C "$SRC" push -qf "$REG" main 2>/dev/null || fail "force push"
 HEAD=$(git -C "$SRC" rev-parse HEAD)
