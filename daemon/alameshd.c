@@ -283,6 +283,17 @@ int main(int argc, char **argv)
 	rc = device_up(&dev, cfg.ifname, cfg.mtu, cfg.listen_port, cfg.private_key);
 	if (rc == 0)
 		rc = add_peers(&dev, &cfg);
+	/* What runs as root left in the cache goes to User = too, not just its top. */
+	if (rc == 0 && cfg.has_registry && cfg.has_user) {
+		int gr = privs_give_tree(cfg.registry_cache_dir, cfg.uid, cfg.gid);
+		if (gr > 0)
+			log_warn("CacheDir %s is another account's or writable by others: left as "
+				 "it is (chown -R it to %s)",
+				 cfg.registry_cache_dir, cfg.user);
+		else if (gr < 0)
+			log_warn("CacheDir %s: cannot hand it to %s: %s", cfg.registry_cache_dir,
+				 cfg.user, strerror(-gr));
+	}
 	if (rc == 0 && cfg.has_registry)
 		rc = prepare_registry(&dev, &cfg);
 	/* Everything privileged is open: drop root before any thread exists. */

@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: ISC
 /*
  * The privilege drop, with the raw capget/capset system calls (no libcap):
- * keep-caps across setuid, then the two capabilities alameshd still uses.
+ * keep-caps across setuid, then the two capabilities alameshd still uses;
+ * and, before it, handing a cache made by a root run to the new owner.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -85,4 +90,95 @@ int privs_drop(uid_t uid, gid_t gid)
 	if ((r = capget_mask(&eff, &prm)) < 0)
 		return r;
 	return eff == keep && prm == keep ? 0 : -EPERM;
+}
+
+#define GIVE_MAX_DEPTH 64 /* a bare git repository nests far less (refs/heads/a/b) */
+
+/*
+ * The entries below dfd that are root's become uid's, depth first, through
+ * every directory that is root's or uid's and writable by its owner only.
+ * Each one is
+ * pinned by an O_PATH descriptor before it is looked at, and changed through
+ * it: renaming things about in a directory the user may write to cannot make
+ * us follow a symlink or change any inode but the one checked. A regular file
+ * with a single link is the cache's own; one with more could be anyone's.
+ */
+static int give_below(int dfd, uid_t uid, gid_t gid, unsigned depth);
+
+/* A directory pinned by efd: what is below it, then itself. */
+static int give_dir(int efd, uid_t uid, gid_t gid, unsigned depth)
+{
+	int sub, r;
+
+	if (depth > GIVE_MAX_DEPTH)
+		return -ELOOP;
+	sub = openat(efd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sub < 0)
+		return -errno;
+	r = give_below(sub, uid, gid, depth);
+	if (r == 0 && fchown(sub, uid, gid) < 0)
+		r = -errno;
+	close(sub);
+	return r;
+}
+
+static int give_below(int dfd, uid_t uid, gid_t gid, unsigned depth)
+{
+	int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 0), r = 0;
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *e;
+
+	if (!d) {
+		r = -errno;
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	for (errno = 0; r == 0 && (e = readdir(d)); errno = 0) {
+		struct stat st;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		int efd = openat(dfd, e->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (efd < 0) {
+			r = errno == ENOENT ? 0 : -errno; /* gone meanwhile */
+			continue;
+		}
+		if (fstat(efd, &st) < 0) {
+			r = -errno;
+		} else if (st.st_uid != 0 && st.st_uid != uid) {
+			/* neither a root run's nor ours: not ours to give */
+		} else if (S_ISDIR(st.st_mode)) {
+			/* a directory of ours may hold what a later root run put there */
+			if (!(st.st_mode & (S_IWGRP | S_IWOTH)))
+				r = give_dir(efd, uid, gid, depth + 1);
+		} else if (st.st_uid != 0) {
+			/* ours already */
+		} else if ((S_ISREG(st.st_mode) && st.st_nlink == 1) || S_ISLNK(st.st_mode)) {
+			if (fchownat(efd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+				r = -errno;
+		}
+		close(efd);
+	}
+	if (r == 0 && errno)
+		r = -errno;
+	closedir(d);
+	return r;
+}
+
+int privs_give_tree(const char *path, uid_t uid, gid_t gid)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), r;
+	struct stat st;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+	} else if ((st.st_uid != 0 && st.st_uid != uid) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		r = 1; /* someone else's, or open to others: not ours to sort out */
+	} else {
+		r = give_dir(fd, uid, gid, 0); /* root's, or uid's with root's files in it */
+	}
+	close(fd);
+	return r;
 }

@@ -21,5 +21,16 @@ uint64_t privs_kept_mask(void);
  * them. Returns 0, or a negative errno (the process must then exit).
  */
 int privs_drop(uid_t uid, gid_t gid);
+/*
+ * Hands what runs as root left in a directory (the registry's cache, from
+ * before User = was set or from a run without it since) to uid/gid, so the
+ * unprivileged daemon can write there again. The directory must be root's or
+ * uid's already, and writable by its owner alone. Only root's entries change
+ * owner; symlinks are neither followed nor walked into; files with several
+ * hard links and directories others may write to are left alone. Returns 0
+ * (also when the path is missing), 1 when the directory is someone else's or
+ * open to others (left as it is), or a negative errno.
+ */
+int privs_give_tree(const char *path, uid_t uid, gid_t gid);
 
 #endif

@@ -10,6 +10,14 @@ set -u
 
 need_root
 need_tool ip wg git ss ssh-keygen /usr/sbin/sshd
+
+# libgit2 1.5 loads ~/.ssh/known_hosts itself on every ssh connection, before
+# asking our certificate check, and never frees it (56 bytes a fetch, in
+# libssh2_knownhost_init and a path buffer of its own). That leak is
+# upstream's, and only this test's daemons have it waived; every other test
+# runs the same fetch code (file://, git://, https://) with leak checks on.
+printf 'leak:libssh2_knownhost_init\nleak:libgit2.so.1.5\n' >"$NS_WORK/lsan.supp"
+export LSAN_OPTIONS="suppressions=$NS_WORK/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 need_alamesh
 [ -x "$ALAMESH" ] || fail "alamesh not built"
 

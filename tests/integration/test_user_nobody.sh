@@ -34,7 +34,7 @@ pass "$(cat "$NS_WORK/bad.err")"
 step "A runs as nobody, B as root"
 # A registry nobody can read, and a cache directory the daemon makes for it.
 PUB=$(mktemp -d /tmp/alamesh-nobody.XXXXXX) && chmod 755 "$PUB" || fail "mktemp"
-trap 'rm -rf "$PUB"; _on_exit' EXIT
+trap 'rc=$?; rm -rf "$PUB"; (exit $rc); _on_exit' EXIT # _on_exit exits with $?
 git init -q -b main "$PUB/src" && mkdir "$PUB/src/members" || fail "git init"
 printf '[Member]\nPublicKey = %s\n' "$MA_PUB" >"$PUB/src/members/a.conf"
 printf '[Member]\nPublicKey = %s\n' "$(wg genkey | wg pubkey)" >"$PUB/src/members/c.conf"
