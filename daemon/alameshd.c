@@ -149,7 +149,10 @@ static int prepare_registry(struct device *dev, const struct config *cfg)
 		log_error("CacheDir %s: %s", cfg->registry_cache_dir, strerror(errno));
 		return -errno;
 	}
-	if (cfg->has_user && chown(cfg->registry_cache_dir, cfg->uid, cfg->gid) < 0) {
+	struct stat st;
+	/* Only root's (just made, or from a root run) is ours to give; another account's stays. */
+	if (cfg->has_user && lstat(cfg->registry_cache_dir, &st) == 0 && st.st_uid == 0 &&
+	    S_ISDIR(st.st_mode) && chown(cfg->registry_cache_dir, cfg->uid, cfg->gid) < 0) {
 		log_error("CacheDir %s: %s", cfg->registry_cache_dir, strerror(errno));
 		return -errno;
 	}
