@@ -181,6 +181,9 @@ void device_down(struct device *dev)
 		device_remove_peer(dev, dev->peers[dev->npeers - 1]);
 	free(dev->peers);
 	dev->peers = NULL;
+	free(dev->keymap);
+	dev->keymap = NULL;
+	dev->keymap_size = 0;
 	/* Closing the TUN removes the (non-persistent) interface. */
 	if (dev->tun_fd >= 0)
 		close(dev->tun_fd);
@@ -212,12 +215,65 @@ void peer_name(const struct peer *p, char out[WG_KEY_B64_LEN + 1])
 	key_to_base64(out, p->handshake.remote_static);
 }
 
+/*
+ * Peers by public key: open addressing with linear probing, at most half
+ * full (device_reserve_peers() grows it with the array, so an insert never
+ * fails), removal by backward shift so no tombstones pile up. Keys are
+ * uniformly random, so their first bytes are the hash.
+ */
+static size_t key_slot(const uint8_t key[WG_KEY_LEN], size_t size)
+{
+	uint64_t h;
+
+	memcpy(&h, key, sizeof(h));
+	return (size_t)h & (size - 1);
+}
+
+static void keymap_insert(struct peer **map, size_t size, struct peer *p)
+{
+	for (size_t i = key_slot(p->handshake.remote_static, size);; i = (i + 1) & (size - 1))
+		if (!map[i]) {
+			map[i] = p;
+			return;
+		}
+}
+
+static void keymap_remove(struct device *dev, struct peer *p)
+{
+	size_t m = dev->keymap_size - 1, i = key_slot(p->handshake.remote_static, dev->keymap_size);
+
+	while (dev->keymap[i] != p) {
+		if (!dev->keymap[i])
+			return;
+		i = (i + 1) & m;
+	}
+	/* Pull back every later entry of the run that may sit at or before the hole. */
+	for (size_t j = i;;) {
+		dev->keymap[i] = NULL;
+		for (;;) {
+			j = (j + 1) & m;
+			if (!dev->keymap[j])
+				return;
+			size_t k =
+			    key_slot(dev->keymap[j]->handshake.remote_static, dev->keymap_size);
+			bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+			if (!stays)
+				break;
+		}
+		dev->keymap[i] = dev->keymap[j];
+		i = j;
+	}
+}
+
 struct peer *device_find_peer(struct device *dev, const uint8_t public_key[WG_KEY_LEN])
 {
-	for (size_t i = 0; i < dev->npeers; i++)
-		if (sodium_memcmp(dev->peers[i]->handshake.remote_static, public_key, WG_KEY_LEN) ==
-		    0)
-			return dev->peers[i];
+	if (!dev->keymap)
+		return NULL;
+	size_t m = dev->keymap_size - 1;
+	for (size_t i = key_slot(public_key, dev->keymap_size); dev->keymap[i]; i = (i + 1) & m)
+		if (sodium_memcmp(dev->keymap[i]->handshake.remote_static, public_key,
+				  WG_KEY_LEN) == 0)
+			return dev->keymap[i];
 	return NULL;
 }
 
@@ -257,17 +313,34 @@ bool device_reserve_peers(struct device *dev, size_t more)
 		return true;
 	while (cap < dev->npeers + more)
 		cap *= 2;
-	struct peer **n = realloc(dev->peers, cap * sizeof(*n));
-	if (!n)
+	size_t mapsize = dev->keymap_size ? dev->keymap_size : 32;
+	while (mapsize < 2 * cap)
+		mapsize *= 2;
+	struct peer **map = NULL;
+	if (mapsize != dev->keymap_size && !(map = calloc(mapsize, sizeof(*map))))
 		return false;
+	struct peer **n = realloc(dev->peers, cap * sizeof(*n));
+	if (!n) {
+		free(map);
+		return false;
+	}
 	dev->peers = n;
 	dev->peers_cap = cap;
+	if (map) {
+		for (size_t i = 0; i < dev->npeers; i++)
+			keymap_insert(map, mapsize, dev->peers[i]);
+		free(dev->keymap);
+		dev->keymap = map;
+		dev->keymap_size = mapsize;
+	}
 	return true;
 }
 
 void device_append_peer(struct device *dev, struct peer *p)
 {
+	p->index = dev->npeers;
 	dev->peers[dev->npeers++] = p;
+	keymap_insert(dev->keymap, dev->keymap_size, p);
 }
 
 struct peer *device_add_peer(struct device *dev, const uint8_t public_key[WG_KEY_LEN],
@@ -291,13 +364,13 @@ struct peer *device_add_peer(struct device *dev, const uint8_t public_key[WG_KEY
 
 bool device_unlink_peer(struct device *dev, struct peer *p)
 {
-	size_t i;
+	size_t i = p->index;
 
-	for (i = 0; i < dev->npeers && dev->peers[i] != p; i++)
-		;
-	if (i == dev->npeers)
+	if (i >= dev->npeers || dev->peers[i] != p)
 		return false;
 	dev->peers[i] = dev->peers[--dev->npeers];
+	dev->peers[i]->index = i;
+	keymap_remove(dev, p);
 	/* A replacement may already own the route: only remove p's own. */
 	if (route_table_lookup(&dev->routes, &p->addr) == p)
 		route_table_remove(&dev->routes, &p->addr);

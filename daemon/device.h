@@ -56,6 +56,7 @@ struct peer {
 	_Atomic uint64_t last_handshake_ns; /* wall clock of the last completed handshake */
 	_Atomic uint64_t next_deadline;	    /* kept by peer_timers_changed() */
 	bool hs_registered;		    /* handshake.local_index is in the index table */
+	size_t index;			    /* in dev->peers (control thread) */
 
 	/* Registry members (control thread): the member's name and its endpoints. */
 	bool from_registry;
@@ -101,6 +102,8 @@ struct device {
 
 	struct peer **peers; /* control thread only */
 	size_t npeers, peers_cap;
+	struct peer **keymap; /* the same peers by public key (device.c) */
+	size_t keymap_size;
 
 	/* Handshake messages from the receive thread (single producer/consumer ring). */
 	struct wg_ratelimiter ratelimiter; /* receive thread: handshakes per source under load */

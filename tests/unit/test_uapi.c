@@ -361,13 +361,48 @@ static void test_apply_all_or_nothing(void **state)
 	device_down(&dev);
 }
 
+/* Many peers: the key map finds each one, and loses each removed one, through growth and removals.
+ */
+static void test_many_peers(void **state)
+{
+	enum { N = 3000 };
+	struct node me;
+	struct device dev;
+	static uint8_t keys[N][WG_KEY_LEN];
+
+	(void)state;
+	node_new(&me);
+	dev_init(&dev, &me);
+	for (int i = 0; i < N; i++) {
+		randombytes_buf(keys[i], WG_KEY_LEN);
+		keys[i][0] = (uint8_t)i; /* spread, and some shared low bits */
+		keys[i][1] = 0;
+		assert_non_null(device_add_peer(&dev, keys[i], NULL, NULL, 0));
+	}
+	assert_int_equal(dev.npeers, N);
+	/* Remove every third, in an order unlike the insertion. */
+	for (int i = N - 1; i >= 0; i -= 3)
+		device_remove_peer(&dev, device_find_peer(&dev, keys[i]));
+	for (int i = 0; i < N; i++) {
+		struct peer *p = device_find_peer(&dev, keys[i]);
+		if ((N - 1 - i) % 3 == 0) {
+			assert_null(p);
+		} else {
+			assert_non_null(p);
+			assert_memory_equal(p->handshake.remote_static, keys[i], WG_KEY_LEN);
+			assert_ptr_equal(dev.peers[p->index], p);
+		}
+	}
+	assert_int_equal(dev.npeers, N - N / 3);
+	device_down(&dev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse_full),
-	    cmocka_unit_test(test_parse_refusals),
-	    cmocka_unit_test(test_apply_peers),
-	    cmocka_unit_test(test_apply_all_or_nothing),
+	    cmocka_unit_test(test_parse_full),	cmocka_unit_test(test_parse_refusals),
+	    cmocka_unit_test(test_apply_peers), cmocka_unit_test(test_apply_all_or_nothing),
+	    cmocka_unit_test(test_many_peers),
 	};
 
 	log_init(false);
