@@ -34,6 +34,9 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZERS  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 LIBALAMESH := $(BUILD)/libalamesh.a
+# The subcommands without main(), for tests/unit/test_cli_*.c and tests/fuzz/fuzz_cli_*.c.
+CLI_LIB_OBJ := $(filter-out $(BUILD)/obj/daemon/cli/alamesh.o,$(CLI_OBJ))
+LIBCLI   := $(BUILD)/libalamesh-cli.a
 
 .PHONY: all deps check check-unit check-integration check-lint san unit fuzzers fuzz \
         install uninstall bench demo clean format
@@ -52,12 +55,20 @@ $(LIBALAMESH): $(LIB_OBJ)
 $(BUILD)/alameshd: $(BUILD)/obj/daemon/alameshd.o $(LIBALAMESH)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/alamesh: $(CLI_OBJ) $(LIBALAMESH)
+$(LIBCLI): $(CLI_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/alamesh: $(BUILD)/obj/daemon/cli/alamesh.o $(LIBCLI) $(LIBALAMESH)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBALAMESH)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -o $@ $< $(LIBALAMESH) $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS)
+
+$(BUILD)/tests/test_cli_%: tests/unit/test_cli_%.c $(LIBCLI) $(LIBALAMESH)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -o $@ $< $(LIBCLI) $(LIBALAMESH) $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS)
 
 unit: $(TESTS)
 
@@ -65,6 +76,10 @@ unit: $(TESTS)
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIBALAMESH)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBALAMESH) $(ALL_LDFLAGS) -fsanitize=fuzzer $(PKG_LIBS)
+
+$(BUILD)/fuzz/fuzz_cli_%: tests/fuzz/fuzz_cli_%.c $(LIBCLI) $(LIBALAMESH)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBCLI) $(LIBALAMESH) $(ALL_LDFLAGS) -fsanitize=fuzzer $(PKG_LIBS)
 
 fuzzers: $(FUZZERS)
 

@@ -15,7 +15,7 @@ _alamesh() {
 	_init_completion || return
 
 	if [ "$cword" -eq 1 ]; then
-		mapfile -t COMPREPLY < <(compgen -W "show showconf set registry genkey genpsk pubkey addr help" -- "$cur")
+		mapfile -t COMPREPLY < <(compgen -W "show showconf set sync registry genkey genpsk pubkey addr help" -- "$cur")
 		return
 	fi
 	case ${words[1]} in
@@ -28,7 +28,7 @@ _alamesh() {
 				persistent-keepalive dump routes members registry" -- "$cur")
 		fi
 		;;
-	showconf)
+	showconf | sync)
 		[ "$cword" -eq 2 ] && mapfile -t COMPREPLY < <(compgen -W "$(_alamesh_interfaces)" -- "$cur")
 		;;
 	set)
@@ -41,7 +41,11 @@ _alamesh() {
 			_filedir
 			return
 			;;
-		listen-port | fwmark | endpoint | persistent-keepalive | allowed-ips)
+		fwmark | persistent-keepalive)
+			mapfile -t COMPREPLY < <(compgen -W "off" -- "$cur")
+			return
+			;;
+		listen-port | endpoint | allowed-ips)
 			return
 			;;
 		peer)

@@ -1,32 +1,55 @@
 // SPDX-License-Identifier: ISC
 /*
  * alamesh set: wg(8)'s grammar, turned into one set=1 request, which the
- * daemon applies whole or not at all. Keys are read from files (never from
- * the command line, where every user could see them) and wiped after use.
+ * daemon applies whole or not at all. As wg does, the arguments are first
+ * gathered (a repeated option: the last one counts) and then written in a
+ * fixed order. Keys are read from files (never from the command line,
+ * where every user could see them) and wiped after use.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
 #include "daemon/cli/ipc.h"
+#include "daemon/cli/set.h"
 #include "daemon/cli/subcommands.h"
 #include "daemon/config.h"
 #include "wgproto/encoding.h"
 
 #define KEY_FILE_MAX 128
+#define ENDPOINT_MAX 72 /* "[v6%scope]:port" */
 
 struct body {
 	char *buf;
 	size_t len, cap;
 	bool oom;
+};
+
+/* What one "peer KEY ..." group asks for; NULL/false = not given. */
+struct peer_req {
+	const char *public_key;
+	bool remove;
+	const char *preshared_key_file;
+	const char *endpoint;
+	bool has_keepalive;
+	unsigned long keepalive;
+	const char *allowed_ips;
+};
+
+struct device_req {
+	const char *private_key_file;
+	bool has_port, has_fwmark;
+	unsigned long port, fwmark;
 };
 
 static void add(struct body *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -58,7 +81,7 @@ static void add(struct body *b, const char *fmt, ...)
 		b->buf = m;
 		b->cap = cap;
 	}
-	memcpy(b->buf + b->len, line, (size_t)n);
+	memcpy(b->buf + b->len, line, (size_t)n + 1);
 	b->len += (size_t)n;
 	sodium_memzero(line, sizeof(line));
 }
@@ -74,11 +97,14 @@ static void set_usage(FILE *f)
 		prog_name);
 }
 
-/* A key file as wg reads it: base64, surrounding whitespace; empty means "none" (all zero). */
+/*
+ * A key file as wg reads it: base64 and trailing whitespace, or nothing at
+ * all (/dev/null), which means "no key" and is sent as all zeros.
+ */
 static bool read_key_file(const char *path, uint8_t key[WG_KEY_LEN])
 {
 	char buf[KEY_FILE_MAX + 1];
-	ssize_t n = 0, r;
+	ssize_t n = 0, r = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	bool ok = false;
 
@@ -86,36 +112,65 @@ static bool read_key_file(const char *path, uint8_t key[WG_KEY_LEN])
 		fprintf(stderr, "%s: %s: %s\n", prog_name, path, strerror(errno));
 		return false;
 	}
-	while (n < KEY_FILE_MAX && (r = read(fd, buf + n, (size_t)(KEY_FILE_MAX - n))) > 0)
+	while (n <= KEY_FILE_MAX && (r = read(fd, buf + n, (size_t)(KEY_FILE_MAX + 1 - n))) > 0)
 		n += r;
 	close(fd);
+	if (r < 0 || n > KEY_FILE_MAX) {
+		fprintf(stderr, "%s: %s: %s\n", prog_name, path,
+			r < 0 ? strerror(errno) : "too long for a key file");
+		sodium_memzero(buf, sizeof(buf));
+		return false;
+	}
+	while (n > 0 && isspace((unsigned char)buf[n - 1]))
+		n--;
 	buf[n] = '\0';
-	char *s = buf, *e = buf + n;
-	while (s < e && isspace((unsigned char)*s))
-		s++;
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	if (s == e) {
+	if (n == 0) {
 		memset(key, 0, WG_KEY_LEN);
 		ok = true;
 	} else {
-		ok = key_from_base64(key, s);
+		ok = key_from_base64(key, buf);
 	}
 	if (!ok)
-		fprintf(stderr, "%s: %s: not a base64 key\n", prog_name, path);
+		fprintf(stderr, "%s: %s: Key is not the correct length or format\n", prog_name,
+			path);
 	sodium_memzero(buf, sizeof(buf));
 	return ok;
 }
 
-static bool parse_num(const char *s, unsigned long max, unsigned long *out)
+/* Only digits (base 10, or 16 after "0x" when hex), at most max; no sign, no space. */
+static bool parse_num(const char *s, bool hex, unsigned long max, unsigned long *out)
 {
-	char *end;
+	int base = 10;
 
-	if (!*s || *s == '-' || isspace((unsigned char)*s))
+	if (hex && s[0] == '0' && s[1] == 'x') {
+		base = 16;
+		s += 2;
+	}
+	if (!*s || strspn(s, base == 16 ? "0123456789abcdefABCDEF" : "0123456789") != strlen(s))
 		return false;
 	errno = 0;
-	*out = strtoul(s, &end, 0);
-	return !*end && !errno && *out <= max;
+	*out = strtoul(s, NULL, base);
+	return !errno && *out <= max;
+}
+
+/* A port number, or a service name as getaddrinfo knows it (wg accepts those too). */
+static bool parse_port(const char *s, unsigned long *port)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+				 .ai_socktype = SOCK_DGRAM,
+				 .ai_protocol = IPPROTO_UDP,
+				 .ai_flags = AI_PASSIVE},
+			*res;
+
+	if (parse_num(s, false, 65535, port))
+		return true;
+	if (!*s || isdigit((unsigned char)*s) || getaddrinfo(NULL, s, &hints, &res))
+		return false;
+	*port = res->ai_family == AF_INET6
+		    ? ntohs(((const struct sockaddr_in6 *)res->ai_addr)->sin6_port)
+		    : ntohs(((const struct sockaddr_in *)res->ai_addr)->sin_port);
+	freeaddrinfo(res);
+	return true;
 }
 
 static bool add_key(struct body *b, const char *name, const char *path)
@@ -159,147 +214,217 @@ static bool add_endpoint(struct body *b, const char *s)
 	return true;
 }
 
+static char *trim(char *s)
+{
+	char *e = s + strlen(s);
+
+	while (isspace((unsigned char)*s))
+		s++;
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* True when the address has bits set past its prefix (wg warns about it, the daemon masks). */
+static bool host_bits(const uint8_t *a, size_t alen, unsigned long cidr)
+{
+	for (size_t bit = cidr; bit < alen * 8; bit++)
+		if (a[bit / 8] & (0x80 >> (bit % 8)))
+			return true;
+	return false;
+}
+
+/* "a/n,b/m": the whole list replaces the peer's; "" (only) removes them all. */
 static bool add_allowed_ips(struct body *b, const char *list)
 {
-	char *copy = strdup(list), *save = NULL;
+	char *copy = strdup(list);
 	bool ok = copy != NULL;
 
 	add(b, "replace_allowed_ips=true\n");
-	for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; ok && t;
-	     t = strtok_r(NULL, ",", &save)) {
-		while (isspace((unsigned char)*t))
-			t++;
-		char *e = t + strlen(t);
-		while (e > t && isspace((unsigned char)e[-1]))
-			*--e = '\0';
-		if (!*t)
-			continue;
+	if (!copy || !*trim(copy)) {
+		free(copy);
+		return ok;
+	}
+	for (char *t = copy, *next; ok && t; t = next) {
+		next = strchr(t, ',');
+		if (next)
+			*next++ = '\0';
+		t = trim(t);
 		char *slash = strchr(t, '/');
-		unsigned long cidr = 0;
 		if (slash)
 			*slash = '\0';
 		uint8_t a[16];
 		char norm[INET6_ADDRSTRLEN];
 		int fam = strchr(t, ':') ? AF_INET6 : AF_INET;
-		unsigned long max = fam == AF_INET6 ? 128 : 32;
-		if (inet_pton(fam, t, a) != 1 || (slash && !parse_num(slash + 1, max, &cidr))) {
-			fprintf(stderr, "%s: allowed-ips: `%s' is not an address/cidr\n", prog_name,
-				t);
+		unsigned long max = fam == AF_INET6 ? 128 : 32, cidr = max;
+		if (inet_pton(fam, t, a) != 1 ||
+		    (slash && !parse_num(slash + 1, false, max, &cidr))) {
+			fprintf(stderr, "%s: allowed-ips: `%s%s%s' is not an address/cidr\n",
+				prog_name, t, slash ? "/" : "", slash ? slash + 1 : "");
 			ok = false;
 			break;
 		}
 		inet_ntop(fam, a, norm, sizeof(norm));
-		add(b, "allowed_ip=%s/%lu\n", norm, slash ? cidr : max);
+		if (host_bits(a, fam == AF_INET6 ? 16 : 4, cidr))
+			fprintf(stderr, "%s: warning: allowed ip %s/%lu has a nonzero host part\n",
+				prog_name, norm, cidr);
+		add(b, "allowed_ip=%s/%lu\n", norm, cidr);
 	}
 	free(copy);
 	return ok;
 }
 
-/* One "peer KEY ..." group; returns how many arguments it took, or -1. */
-static int peer_args(struct body *b, int argc, const char *argv[])
+static bool add_peer(struct body *b, const struct peer_req *p)
 {
 	uint8_t pub[WG_KEY_LEN];
 	char hex[WG_KEY_HEX_LEN + 1];
-	unsigned long n;
-	int i = 1;
 
-	if (argc < 2 || !key_from_base64(pub, argv[1])) {
+	if (!key_from_base64(pub, p->public_key)) {
 		fprintf(stderr, "%s: peer: `%s' is not a base64 public key\n", prog_name,
-			argc < 2 ? "" : argv[1]);
-		return -1;
+			p->public_key);
+		return false;
 	}
 	key_to_hex(hex, pub);
 	add(b, "public_key=%s\n", hex);
-	for (i = 2; i < argc; i++) {
-		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(k, "remove")) {
-			add(b, "remove=true\n");
-			continue;
-		}
-		if (!strcmp(k, "peer"))
-			break;
-		if (!v) {
-			fprintf(stderr, "%s: `%s' needs a value\n", prog_name, k);
-			return -1;
-		}
-		if (!strcmp(k, "preshared-key")) {
-			if (!add_key(b, "preshared_key", v))
-				return -1;
-		} else if (!strcmp(k, "endpoint")) {
-			if (!add_endpoint(b, v))
-				return -1;
-		} else if (!strcmp(k, "persistent-keepalive")) {
-			if (!strcmp(v, "off"))
-				n = 0;
-			else if (!parse_num(v, 65535, &n)) {
-				fprintf(stderr,
-					"%s: persistent-keepalive: `%s' is not 0-65535 or off\n",
-					prog_name, v);
-				return -1;
-			}
-			add(b, "persistent_keepalive_interval=%lu\n", n);
-		} else if (!strcmp(k, "allowed-ips")) {
-			if (!add_allowed_ips(b, v))
-				return -1;
-		} else {
-			fprintf(stderr, "%s: invalid argument `%s'\n", prog_name, k);
-			return -1;
-		}
-		i++;
+	if (p->remove) {
+		/* wg sends nothing else for a peer being removed. */
+		add(b, "remove=true\n");
+		return true;
 	}
-	return i;
+	if (p->preshared_key_file && !add_key(b, "preshared_key", p->preshared_key_file))
+		return false;
+	if (p->endpoint && !add_endpoint(b, p->endpoint))
+		return false;
+	if (p->has_keepalive)
+		add(b, "persistent_keepalive_interval=%lu\n", p->keepalive);
+	if (p->allowed_ips && !add_allowed_ips(b, p->allowed_ips))
+		return false;
+	return true;
 }
 
-/* Builds the request body from argv[2..]; false (with a message) on bad arguments. */
-static bool build(struct body *b, int argc, const char *argv[])
+static bool add_device(struct body *b, const struct device_req *d)
 {
-	unsigned long n;
+	if (d->private_key_file && !add_key(b, "private_key", d->private_key_file))
+		return false;
+	if (d->has_port)
+		add(b, "listen_port=%lu\n", d->port);
+	if (d->has_fwmark)
+		add(b, "fwmark=%lu\n", d->fwmark);
+	return true;
+}
 
-	for (int i = 2; i < argc;) {
-		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(k, "peer")) {
-			int used = peer_args(b, argc - i, argv + i);
-			if (used < 0)
-				return false;
-			i += used;
+/* Always 0, the "arguments taken" of an option whose value is wrong. */
+static int bad_value(const char *what, const char *v)
+{
+	fprintf(stderr, "%s: %s: `%s' is not valid\n", prog_name, what, v);
+	return 0;
+}
+
+/* One option of a peer group: how many arguments it took, or 0 after a message. */
+static int peer_option(struct peer_req *p, int argc, const char *argv[])
+{
+	const char *k = argv[0], *v = argc > 1 ? argv[1] : NULL;
+
+	if (!strcmp(k, "remove")) {
+		p->remove = true;
+		return 1;
+	}
+	if (!v) {
+		fprintf(stderr, "%s: `%s' needs a value\n", prog_name, k);
+		return 0;
+	}
+	if (!strcmp(k, "preshared-key")) {
+		p->preshared_key_file = v;
+	} else if (!strcmp(k, "endpoint")) {
+		p->endpoint = v;
+	} else if (!strcmp(k, "persistent-keepalive")) {
+		p->keepalive = 0;
+		if (strcasecmp(v, "off") && !parse_num(v, false, 65535, &p->keepalive))
+			return bad_value("persistent-keepalive (0-65535 or off)", v);
+		p->has_keepalive = true;
+	} else if (!strcmp(k, "allowed-ips")) {
+		p->allowed_ips = v;
+	} else {
+		fprintf(stderr, "%s: invalid argument `%s'\n", prog_name, k);
+		return 0;
+	}
+	return 2;
+}
+
+/* One option before the first peer: how many arguments it took, or 0 after a message. */
+static int device_option(struct device_req *d, int argc, const char *argv[])
+{
+	const char *k = argv[0], *v = argc > 1 ? argv[1] : NULL;
+
+	if (strcmp(k, "listen-port") && strcmp(k, "fwmark") && strcmp(k, "private-key")) {
+		fprintf(stderr, "%s: invalid argument `%s'\n", prog_name, k);
+		return 0;
+	}
+	if (!v) {
+		fprintf(stderr, "%s: `%s' needs a value\n", prog_name, k);
+		return 0;
+	}
+	if (!strcmp(k, "listen-port")) {
+		if (!parse_port(v, &d->port))
+			return bad_value("listen-port", v);
+		d->has_port = true;
+	} else if (!strcmp(k, "fwmark")) {
+		d->fwmark = 0;
+		if (strcasecmp(v, "off") && !parse_num(v, true, 0xffffffffUL, &d->fwmark))
+			return bad_value("fwmark (0-0xffffffff or off)", v);
+		d->has_fwmark = true;
+	} else {
+		d->private_key_file = v;
+	}
+	return 2;
+}
+
+char *set_request(int argc, const char *argv[], size_t *len)
+{
+	struct body b = {0};
+	struct device_req d = {0};
+	struct peer_req p = {0};
+	bool in_peer = false, ok = true;
+
+	for (int i = 2; ok && i < argc;) {
+		if (!strcmp(argv[i], "peer")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "%s: `peer' needs a public key\n", prog_name);
+				ok = false;
+				break;
+			}
+			ok = in_peer ? add_peer(&b, &p) : add_device(&b, &d);
+			p = (struct peer_req){.public_key = argv[i + 1]};
+			in_peer = true;
+			i += 2;
 			continue;
 		}
-		if (!v) {
-			fprintf(stderr, "%s: `%s' needs a value\n", prog_name, k);
-			return false;
-		}
-		if (!strcmp(k, "listen-port")) {
-			if (!parse_num(v, 65535, &n)) {
-				fprintf(stderr, "%s: listen-port: `%s' is not a port\n", prog_name,
-					v);
-				return false;
-			}
-			add(b, "listen_port=%lu\n", n);
-		} else if (!strcmp(k, "fwmark")) {
-			if (!strcmp(v, "off"))
-				n = 0;
-			else if (!parse_num(v, 0xffffffffUL, &n)) {
-				fprintf(stderr, "%s: fwmark: `%s' is not a 32-bit number or off\n",
-					prog_name, v);
-				return false;
-			}
-			add(b, "fwmark=%lu\n", n);
-		} else if (!strcmp(k, "private-key")) {
-			if (!add_key(b, "private_key", v))
-				return false;
-		} else {
-			fprintf(stderr, "%s: invalid argument `%s'\n", prog_name, k);
-			return false;
-		}
-		i += 2;
+		int used = in_peer ? peer_option(&p, argc - i, argv + i)
+				   : device_option(&d, argc - i, argv + i);
+		ok = used > 0;
+		i += used;
 	}
-	return !b->oom;
+	if (ok)
+		ok = in_peer ? add_peer(&b, &p) : add_device(&b, &d);
+	if (ok && !b.oom && !b.buf)
+		add(&b, "%s", "");
+	if (!ok || b.oom) {
+		if (b.oom && ok)
+			fprintf(stderr, "%s: out of memory\n", prog_name);
+		if (b.buf) {
+			sodium_memzero(b.buf, b.cap);
+			free(b.buf);
+		}
+		return NULL;
+	}
+	*len = b.len;
+	return b.buf;
 }
 
 int set_main(int argc, const char *argv[])
 {
-	struct body b = {0};
-	int rc = 1;
+	char *body;
+	size_t len;
 
 	if (argc == 2 && cli_is_help(argv[1])) {
 		set_usage(stdout);
@@ -309,18 +434,15 @@ int set_main(int argc, const char *argv[])
 		set_usage(stderr);
 		return 1;
 	}
-	if (!build(&b, argc, argv)) {
+	body = set_request(argc, argv, &len);
+	if (!body) {
 		set_usage(stderr);
-		goto out;
+		return 1;
 	}
-	int e = ipc_set(argv[1], b.buf ? b.buf : "", b.len);
+	int e = ipc_set(argv[1], body, len);
+	sodium_memzero(body, len);
+	free(body);
 	if (e > 0)
 		fprintf(stderr, "%s: unable to modify interface: %s\n", prog_name, strerror(e));
-	rc = e == 0 ? 0 : 1;
-out:
-	if (b.buf) {
-		sodium_memzero(b.buf, b.cap);
-		free(b.buf);
-	}
-	return rc;
+	return e == 0 ? 0 : 1;
 }

@@ -125,6 +125,104 @@ head -c 100000 /dev/zero >"$work/in"
 expect_status 1 "pubkey rejects a huge input" "$alamesh" pubkey <"$work/in"
 expect_status 1 "addr rejects empty stdin" "$alamesh" addr </dev/null
 
+# genpsk: 32 random bytes in base64, wg accepts it as a key, never twice the same.
+psk=$("$alamesh" genpsk) || fail "genpsk exits 0"
+[[ $psk =~ ^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$ ]] && [ "$(printf '%s' "$psk" | base64 -d | wc -c)" = 32 ] &&
+	pass "genpsk is base64 of 32 bytes" || fail "genpsk output: $psk"
+printf '%s\n' "$psk" | wg pubkey >/dev/null && pass "wg reads a genpsk key" || fail "wg rejects genpsk output"
+[ "$("$alamesh" genpsk)" != "$("$alamesh" genpsk)" ] && pass "genpsk is random" || fail "genpsk repeated"
+(umask 022 && "$alamesh" genpsk >"$work/open.psk" 2>"$work/open.err")
+grep -q "world accessible" "$work/open.err" && pass "genpsk warns on world-readable file" ||
+	fail "genpsk did not warn on a world-readable file"
+expect_status 1 "genpsk with an argument exits 1" "$alamesh" genpsk extra
+grep -q Usage "$work/err" && [ ! -s "$work/out" ] && pass "genpsk usage on stderr" || fail "genpsk usage"
+
+# Every subcommand: --help is usage on stdout, exit 0.
+for sub in show showconf set genkey genpsk pubkey addr; do
+	expect_status 0 "$sub --help exits 0" "$alamesh" "$sub" --help
+	grep -q "^Usage: .* $sub" "$work/out" && pass "$sub --help prints its usage" || fail "$sub --help output"
+done
+
+# Bad arguments: the usage on stderr, nothing on stdout, exit 1, before any
+# socket is tried (so no daemon is needed to see them).
+iface=alameshcli$$
+iface=${iface:0:15}
+bad_args=(
+	"show $iface bogus"
+	"show $iface peers extra"
+	"show interfaces peers"
+	"show all bogus"
+	"showconf"
+	"showconf $iface extra"
+	"set"
+	"set $iface"
+	"set $iface bogus 1"
+	"set $iface listen-port"
+	"set $iface listen-port 65536"
+	"set $iface listen-port 0x10"
+	"set $iface fwmark x"
+	"set $iface fwmark 0x100000000"
+	"set $iface private-key /nonexistent/key"
+	"set $iface peer"
+	"set $iface peer notakey"
+	"set $iface peer HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw= endpoint"
+	"set $iface peer HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw= endpoint 192.0.2.1"
+	"set $iface peer HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw= persistent-keepalive 65536"
+	"set $iface peer HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw= allowed-ips 10.0.0.0/33"
+	"set $iface peer HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw= allowed-ips 10.0.0.0/8,"
+	"set $iface peer HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw= listen-port 1"
+	"set $iface peer HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw= bogus 1"
+)
+for args in "${bad_args[@]}"; do
+	# shellcheck disable=SC2086
+	expect_status 1 "alamesh $args exits 1" "$alamesh" $args
+	grep -q Usage "$work/err" && [ ! -s "$work/out" ] && ! grep -q "cannot connect" "$work/err" &&
+		pass "alamesh $args: usage on stderr" || fail "alamesh $args: $(cat "$work/err")"
+done
+
+# A daemon that is not running: named with its socket, exit 1, for every
+# subcommand that talks to one.
+for args in "show $iface" "show $iface dump" "show $iface routes" "showconf $iface" 	"set $iface listen-port 1"; do
+	# shellcheck disable=SC2086
+	expect_status 1 "alamesh $args without a daemon exits 1" "$alamesh" $args
+	grep -qF "cannot connect to $iface: /var/run/wireguard/$iface.sock: No such file or directory (is alameshd running?)" \
+		"$work/err" && [ ! -s "$work/out" ] && pass "alamesh $args: names the socket" ||
+		fail "alamesh $args without a daemon: $(cat "$work/err")"
+done
+expect_status 1 "an interface name with a slash is refused" "$alamesh" show ../etc
+grep -q "invalid interface name" "$work/err" && pass "slash in interface name" || fail "slash: $(cat "$work/err")"
+
+# Bash completion (no interface needed): subcommands, show's fields, set's keywords.
+complete_words() {
+	bash -c '
+		_init_completion() { words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD; cur=${words[cword]}; prev=${words[cword-1]}; }
+		_filedir() { COMPREPLY=(FILES); }
+		. "$1"
+		shift
+		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=(); _alamesh; echo "${COMPREPLY[*]}"' \
+		_ "$top/contrib/completion/alamesh.bash" "$@"
+}
+check_completion() {
+	local want=$1 got
+	shift
+	got=$(complete_words "$@")
+	[ "$got" = "$want" ] && pass "complete '$*' -> '$want'" || fail "complete '$*': '$got', wanted '$want'"
+}
+check_completion "show showconf set sync" alamesh s
+check_completion "genkey genpsk" alamesh gen
+check_completion "persistent-keepalive" alamesh show all pers
+check_completion "listen-port latest-handshakes" alamesh show x l
+check_completion "routes registry" alamesh show x r
+check_completion "" alamesh show interfaces ""
+check_completion "listen-port" alamesh set x li
+check_completion "private-key peer" alamesh set x p
+check_completion "preshared-key persistent-keepalive peer" alamesh set x peer K p
+check_completion "remove" alamesh set x peer K endpoint 192.0.2.1:1 re
+check_completion "off" alamesh set x fwmark ""
+check_completion "off" alamesh set x peer K persistent-keepalive ""
+check_completion "FILES" alamesh set x private-key ""
+check_completion "" alamesh set x peer K endpoint ""
+
 if [ "$fails" -ne 0 ]; then
 	echo "$fails check(s) failed"
 	exit 1
