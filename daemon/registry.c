@@ -19,6 +19,7 @@
 #include "daemon/gitfetch.h"
 #include "daemon/log.h"
 #include "daemon/registry.h"
+#include "daemon/textbuf.h"
 #include "daemon/udp.h"
 #include "wgproto/encoding.h"
 
@@ -548,40 +549,6 @@ bool registry_sync_collect(struct registry_sync *s, const char **summary, bool *
 
 /* ---- get=registry, get=members ---- */
 
-struct text {
-	char *buf;
-	size_t len, cap;
-	bool oom;
-};
-
-static void put(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(struct text *t, const char *fmt, ...)
-{
-	va_list ap;
-	char line[1200];
-
-	va_start(ap, fmt);
-	int n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n < 0 || t->oom)
-		return;
-	if ((size_t)n >= sizeof(line))
-		n = sizeof(line) - 1;
-	if (t->len + (size_t)n + 1 > t->cap) {
-		size_t cap = (t->cap + (size_t)n + 1) * 2;
-		char *b = realloc(t->buf, cap);
-		if (!b) {
-			t->oom = true;
-			return;
-		}
-		t->buf = b;
-		t->cap = cap;
-	}
-	memcpy(t->buf + t->len, line, (size_t)n);
-	t->len += (size_t)n;
-}
-
 static bool has_session(struct peer *p)
 {
 	pthread_mutex_lock(&p->lock);
@@ -590,7 +557,7 @@ static bool has_session(struct peer *p)
 	return up;
 }
 
-static void describe_members(struct registry_sync *s, struct text *t)
+static void describe_members(struct registry_sync *s, struct textbuf *t)
 {
 	const struct sync_result *r = s->current;
 	char b64[WG_KEY_B64_LEN + 1], addr[INET6_ADDRSTRLEN];
@@ -600,36 +567,42 @@ static void describe_members(struct registry_sync *s, struct text *t)
 		struct peer *p = m->is_self ? NULL : device_find_peer(s->dev, m->public_key);
 		key_to_base64(b64, m->public_key);
 		inet_ntop(AF_INET6, &m->addr, addr, sizeof(addr));
-		put(t, "member=%s\npublic_key=%s\naddress=%s\n", m->name, b64, addr);
+		textbuf_printf(t, "member=%s\npublic_key=%s\naddress=%s\n", m->name, b64, addr);
 		for (size_t j = 0; j < m->nendpoints; j++)
-			put(t, "endpoint=%s\n", m->endpoints[j]);
-		put(t, "session=%s\n", m->is_self ? "self" : p && has_session(p) ? "up" : "down");
+			textbuf_printf(t, "endpoint=%s\n", m->endpoints[j]);
+		textbuf_printf(t, "session=%s\n",
+			       m->is_self	     ? "self"
+			       : p && has_session(p) ? "up"
+						     : "down");
 	}
 }
 
 int registry_sync_describe(struct registry_sync *s, bool members, char **out, size_t *len)
 {
-	struct text t = {0};
+	struct textbuf t = {0};
 
 	if (members) {
 		describe_members(s, &t);
 	} else {
-		put(&t, "url=%s\nbranch=%s\n", s->url, s->branch);
-		put(&t, "commit=%s\napplied_time=%llu\n", s->applied[0] ? s->applied : "(none)",
-		    (unsigned long long)s->applied_when);
-		put(&t, "last_attempt=%llu\nlast_success=%llu\n",
-		    (unsigned long long)s->last_attempt, (unsigned long long)s->last_success);
-		put(&t, "last_error=%s\n", s->last_error[0] ? s->last_error : "(none)");
+		textbuf_printf(&t, "url=%s\nbranch=%s\n", s->url, s->branch);
+		textbuf_printf(&t, "commit=%s\napplied_time=%llu\n",
+			       s->applied[0] ? s->applied : "(none)",
+			       (unsigned long long)s->applied_when);
+		textbuf_printf(&t, "last_attempt=%llu\nlast_success=%llu\n",
+			       (unsigned long long)s->last_attempt,
+			       (unsigned long long)s->last_success);
+		textbuf_printf(&t, "last_error=%s\n", s->last_error[0] ? s->last_error : "(none)");
 		const struct sync_result *r = s->current;
-		put(&t, "accepted=%zu\nrejected=%zu\n", r ? r->reg.nmembers : 0,
-		    r ? r->reg.nrejected : 0);
+		textbuf_printf(&t, "accepted=%zu\nrejected=%zu\n", r ? r->reg.nmembers : 0,
+			       r ? r->reg.nrejected : 0);
 		for (size_t i = 0; r && i < r->reg.nproblems; i++)
-			put(&t, "problem=%s: %s%s\n", r->reg.problems[i].file,
-			    r->reg.problems[i].warning ? "warning: " : "", r->reg.problems[i].why);
+			textbuf_printf(&t, "problem=%s: %s%s\n", r->reg.problems[i].file,
+				       r->reg.problems[i].warning ? "warning: " : "",
+				       r->reg.problems[i].why);
 	}
-	put(&t, "errno=0\n\n");
-	if (t.oom) {
-		free(t.buf);
+	textbuf_printf(&t, "errno=0\n\n");
+	if (t.failed) {
+		textbuf_free(&t);
 		return -ENOMEM;
 	}
 	*out = t.buf;

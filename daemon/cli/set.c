@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,16 +23,11 @@
 #include "daemon/cli/set.h"
 #include "daemon/cli/subcommands.h"
 #include "daemon/config.h"
+#include "daemon/textbuf.h"
 #include "wgproto/encoding.h"
 
 #define KEY_FILE_MAX 128
 #define ENDPOINT_MAX 72 /* "[v6%scope]:port" */
-
-struct body {
-	char *buf;
-	size_t len, cap;
-	bool oom;
-};
 
 /* What one "peer KEY ..." group asks for; NULL/false = not given. */
 struct peer_req {
@@ -51,40 +45,6 @@ struct device_req {
 	bool has_port, has_fwmark;
 	unsigned long port, fwmark;
 };
-
-static void add(struct body *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void add(struct body *b, const char *fmt, ...)
-{
-	va_list ap;
-	char line[256];
-
-	va_start(ap, fmt);
-	int n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(line) || b->oom) {
-		b->oom = true;
-		return;
-	}
-	if (b->len + (size_t)n + 1 > b->cap) {
-		size_t cap = (b->cap + (size_t)n + 1) * 2;
-		char *m = malloc(cap);
-		if (!m) {
-			b->oom = true;
-			return;
-		}
-		if (b->buf) {
-			memcpy(m, b->buf, b->len);
-			sodium_memzero(b->buf, b->cap);
-			free(b->buf);
-		}
-		b->buf = m;
-		b->cap = cap;
-	}
-	memcpy(b->buf + b->len, line, (size_t)n + 1);
-	b->len += (size_t)n;
-	sodium_memzero(line, sizeof(line));
-}
 
 static void set_usage(FILE *f)
 {
@@ -173,7 +133,7 @@ static bool parse_port(const char *s, unsigned long *port)
 	return true;
 }
 
-static bool add_key(struct body *b, const char *name, const char *path)
+static bool add_key(struct textbuf *b, const char *name, const char *path)
 {
 	uint8_t key[WG_KEY_LEN];
 	char hex[WG_KEY_HEX_LEN + 1];
@@ -181,13 +141,13 @@ static bool add_key(struct body *b, const char *name, const char *path)
 	if (!read_key_file(path, key))
 		return false;
 	key_to_hex(hex, key);
-	add(b, "%s=%s\n", name, hex);
+	textbuf_printf(b, "%s=%s\n", name, hex);
 	sodium_memzero(key, sizeof(key));
 	sodium_memzero(hex, sizeof(hex));
 	return true;
 }
 
-static bool add_endpoint(struct body *b, const char *s)
+static bool add_endpoint(struct textbuf *b, const char *s)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -201,15 +161,15 @@ static bool add_endpoint(struct body *b, const char *s)
 	if (ss.ss_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
 		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-		add(b, "endpoint=%s:%u\n", host, ntohs(in->sin_port));
+		textbuf_printf(b, "endpoint=%s:%u\n", host, ntohs(in->sin_port));
 	} else {
 		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
 		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
 		if (in6->sin6_scope_id)
-			add(b, "endpoint=[%s%%%u]:%u\n", host, (unsigned)in6->sin6_scope_id,
-			    ntohs(in6->sin6_port));
+			textbuf_printf(b, "endpoint=[%s%%%u]:%u\n", host,
+				       (unsigned)in6->sin6_scope_id, ntohs(in6->sin6_port));
 		else
-			add(b, "endpoint=[%s]:%u\n", host, ntohs(in6->sin6_port));
+			textbuf_printf(b, "endpoint=[%s]:%u\n", host, ntohs(in6->sin6_port));
 	}
 	return true;
 }
@@ -235,12 +195,12 @@ static bool host_bits(const uint8_t *a, size_t alen, unsigned long cidr)
 }
 
 /* "a/n,b/m": the whole list replaces the peer's; "" (only) removes them all. */
-static bool add_allowed_ips(struct body *b, const char *list)
+static bool add_allowed_ips(struct textbuf *b, const char *list)
 {
 	char *copy = strdup(list);
 	bool ok = copy != NULL;
 
-	add(b, "replace_allowed_ips=true\n");
+	textbuf_printf(b, "replace_allowed_ips=true\n");
 	if (!copy || !*trim(copy)) {
 		free(copy);
 		return ok;
@@ -268,13 +228,13 @@ static bool add_allowed_ips(struct body *b, const char *list)
 		if (host_bits(a, fam == AF_INET6 ? 16 : 4, cidr))
 			fprintf(stderr, "%s: warning: allowed ip %s/%lu has a nonzero host part\n",
 				prog_name, norm, cidr);
-		add(b, "allowed_ip=%s/%lu\n", norm, cidr);
+		textbuf_printf(b, "allowed_ip=%s/%lu\n", norm, cidr);
 	}
 	free(copy);
 	return ok;
 }
 
-static bool add_peer(struct body *b, const struct peer_req *p)
+static bool add_peer(struct textbuf *b, const struct peer_req *p)
 {
 	uint8_t pub[WG_KEY_LEN];
 	char hex[WG_KEY_HEX_LEN + 1];
@@ -285,10 +245,10 @@ static bool add_peer(struct body *b, const struct peer_req *p)
 		return false;
 	}
 	key_to_hex(hex, pub);
-	add(b, "public_key=%s\n", hex);
+	textbuf_printf(b, "public_key=%s\n", hex);
 	if (p->remove) {
 		/* wg sends nothing else for a peer being removed. */
-		add(b, "remove=true\n");
+		textbuf_printf(b, "remove=true\n");
 		return true;
 	}
 	if (p->preshared_key_file && !add_key(b, "preshared_key", p->preshared_key_file))
@@ -296,20 +256,20 @@ static bool add_peer(struct body *b, const struct peer_req *p)
 	if (p->endpoint && !add_endpoint(b, p->endpoint))
 		return false;
 	if (p->has_keepalive)
-		add(b, "persistent_keepalive_interval=%lu\n", p->keepalive);
+		textbuf_printf(b, "persistent_keepalive_interval=%lu\n", p->keepalive);
 	if (p->allowed_ips && !add_allowed_ips(b, p->allowed_ips))
 		return false;
 	return true;
 }
 
-static bool add_device(struct body *b, const struct device_req *d)
+static bool add_device(struct textbuf *b, const struct device_req *d)
 {
 	if (d->private_key_file && !add_key(b, "private_key", d->private_key_file))
 		return false;
 	if (d->has_port)
-		add(b, "listen_port=%lu\n", d->port);
+		textbuf_printf(b, "listen_port=%lu\n", d->port);
 	if (d->has_fwmark)
-		add(b, "fwmark=%lu\n", d->fwmark);
+		textbuf_printf(b, "fwmark=%lu\n", d->fwmark);
 	return true;
 }
 
@@ -381,7 +341,7 @@ static int device_option(struct device_req *d, int argc, const char *argv[])
 
 char *set_request(int argc, const char *argv[], size_t *len)
 {
-	struct body b = {0};
+	struct textbuf b = {0};
 	struct device_req d = {0};
 	struct peer_req p = {0};
 	bool in_peer = false, ok = true;
@@ -406,15 +366,12 @@ char *set_request(int argc, const char *argv[], size_t *len)
 	}
 	if (ok)
 		ok = in_peer ? add_peer(&b, &p) : add_device(&b, &d);
-	if (ok && !b.oom && !b.buf)
-		add(&b, "%s", "");
-	if (!ok || b.oom) {
-		if (b.oom && ok)
+	if (ok && !b.buf)
+		textbuf_printf(&b, "%s", "");
+	if (!ok || b.failed) {
+		if (b.failed && ok)
 			fprintf(stderr, "%s: out of memory\n", prog_name);
-		if (b.buf) {
-			sodium_memzero(b.buf, b.cap);
-			free(b.buf);
-		}
+		textbuf_free(&b);
 		return NULL;
 	}
 	*len = b.len;
