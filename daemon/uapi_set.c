@@ -108,18 +108,6 @@ static bool parse_endpoint(const char *s, struct sockaddr_in6 *out)
 	return true;
 }
 
-/* Any fixed scalar works: every clamped scalar sends a low-order point to zero. */
-static bool low_order(const uint8_t key[WG_KEY_LEN])
-{
-	uint8_t probe[WG_KEY_LEN], shared[WG_KEY_LEN];
-	bool bad;
-
-	memset(probe, 0x55, sizeof(probe));
-	bad = !wg_dh(shared, probe, key);
-	sodium_memzero(shared, sizeof(shared));
-	return bad;
-}
-
 static int allowed_ip(struct parse_state *st, const char *v)
 {
 	char text[INET6_ADDRSTRLEN + 5], want[INET6_ADDRSTRLEN];
@@ -157,7 +145,7 @@ static int new_peer(struct parse_state *st, const char *v)
 
 	if (!key_from_hex(key, v))
 		return fail(st, EINVAL, "public_key: not 64 hex digits");
-	if (low_order(key)) {
+	if (wg_key_is_low_order(key)) {
 		sodium_memzero(key, sizeof(key));
 		return fail(st, EINVAL, "public_key=%s: a low-order point, not a usable key", v);
 	}

@@ -119,17 +119,6 @@ static char *trim(char *s)
 	return s;
 }
 
-/* Any fixed scalar maps every low-order point (the zero key among them) to zero. */
-static bool low_order(const uint8_t key[WG_KEY_LEN])
-{
-	uint8_t probe[WG_KEY_LEN], shared[WG_KEY_LEN];
-
-	memset(probe, 0x55, sizeof(probe));
-	bool bad = !wg_dh(shared, probe, key);
-	sodium_memzero(shared, sizeof(shared));
-	return bad;
-}
-
 struct member_parse {
 	struct registry *r;
 	const char *file;
@@ -152,7 +141,7 @@ static bool member_key(struct member_parse *mp, const char *k, char *v)
 				"line %d: PublicKey is not the base64 of 32 bytes", mp->line);
 			return false;
 		}
-		if (low_order(m->public_key)) {
+		if (wg_key_is_low_order(m->public_key)) {
 			problem(mp->r, mp->file, false,
 				"line %d: PublicKey is the zero key or a low-order point",
 				mp->line);
@@ -354,12 +343,4 @@ void registry_finish(struct registry *r, const uint8_t *own_public)
 	for (size_t i = 0; i < r->nmembers; i++)
 		r->members[i].is_self =
 		    own_public && !memcmp(r->members[i].public_key, own_public, WG_KEY_LEN);
-}
-
-const struct member *registry_find(const struct registry *r, const uint8_t key[WG_KEY_LEN])
-{
-	for (size_t i = 0; i < r->nmembers; i++)
-		if (!memcmp(r->members[i].public_key, key, WG_KEY_LEN))
-			return &r->members[i];
-	return NULL;
 }

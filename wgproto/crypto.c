@@ -109,6 +109,17 @@ bool wg_dh(uint8_t out[WG_KEY_LEN], const uint8_t private_key[WG_KEY_LEN],
 	return true;
 }
 
+bool wg_key_is_low_order(const uint8_t public_key[WG_KEY_LEN])
+{
+	/* Any fixed scalar will do: a clamped one sends every low-order point to zero. */
+	uint8_t probe[WG_KEY_LEN], shared[WG_KEY_LEN];
+
+	memset(probe, 0x55, sizeof(probe));
+	bool bad = !wg_dh(shared, probe, public_key);
+	sodium_memzero(shared, sizeof(shared));
+	return bad;
+}
+
 void wg_generate_private_key(uint8_t out[WG_KEY_LEN])
 {
 	randombytes_buf(out, WG_KEY_LEN);

@@ -32,6 +32,11 @@ void wg_kdf(uint8_t t1[WG_HASH_LEN], uint8_t t2[WG_HASH_LEN], uint8_t t3[WG_HASH
 /* X25519. Returns false when the shared secret is all zero (low-order point). */
 bool wg_dh(uint8_t out[WG_KEY_LEN], const uint8_t private_key[WG_KEY_LEN],
 	   const uint8_t public_key[WG_KEY_LEN]);
+/*
+ * True for the zero key and every other low-order point: a public key that
+ * can never complete a handshake. Needs no private key of ours.
+ */
+bool wg_key_is_low_order(const uint8_t public_key[WG_KEY_LEN]);
 /* A clamped random private key, as `wg genkey` makes. */
 void wg_generate_private_key(uint8_t out[WG_KEY_LEN]);
 void wg_public_key(uint8_t out[WG_KEY_LEN], const uint8_t private_key[WG_KEY_LEN]);

@@ -262,6 +262,26 @@ static void test_key_is_zero(void **state)
 	assert_false(wg_key_is_zero(k));
 }
 
+/* The zero key, points of small order, and an ordinary key. */
+static void test_key_is_low_order(void **state)
+{
+	uint8_t k[WG_KEY_LEN] = {0}, priv[WG_KEY_LEN], pub[WG_KEY_LEN];
+
+	(void)state;
+	assert_true(wg_key_is_low_order(k));
+	k[0] = 1; /* u = 1: order 4 */
+	assert_true(wg_key_is_low_order(k));
+	/* A point of order 8 (X5yVvKNQjCSx0LFVnIPvWwREXMRYHI6G2CJO3dCfEVc= in base64). */
+	static const uint8_t order8[WG_KEY_LEN] = {0x5f, 0x9c, 0x95, 0xbc, 0xa3, 0x50, 0x8c, 0x24,
+						   0xb1, 0xd0, 0xb1, 0x55, 0x9c, 0x83, 0xef, 0x5b,
+						   0x04, 0x44, 0x5c, 0xc4, 0x58, 0x1c, 0x8e, 0x86,
+						   0xd8, 0x22, 0x4e, 0xdd, 0xd0, 0x9f, 0x11, 0x57};
+	assert_true(wg_key_is_low_order(order8));
+	wg_generate_private_key(priv);
+	wg_public_key(pub, priv);
+	assert_false(wg_key_is_low_order(pub));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +296,7 @@ int main(void)
 	    cmocka_unit_test(test_xaead),
 	    cmocka_unit_test(test_tai64n),
 	    cmocka_unit_test(test_key_is_zero),
+	    cmocka_unit_test(test_key_is_low_order),
 	};
 
 	if (!wg_crypto_init())
