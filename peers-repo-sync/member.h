@@ -69,9 +69,6 @@ void registry_add_entry(struct registry *r, const char *filename, enum member_en
  */
 void registry_finish(struct registry *r, const uint8_t *own_public);
 
-/* The member of that public key, or NULL (after registry_finish). */
-const struct member *registry_find(const struct registry *r, const uint8_t key[WG_KEY_LEN]);
-
 /* "host:port" or "[v6]:port" with a plausible host and a port 1-65535; no lookup. */
 bool member_endpoint_valid(const char *s);
 /* [a-z0-9][a-z0-9-]{0,31} */

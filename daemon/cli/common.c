@@ -82,3 +82,25 @@ bool cli_flush_stdout(const char *subcommand)
 		strerror(errno));
 	return false;
 }
+
+int cli_new_key_main(int argc, const char *argv[], void (*make)(uint8_t key[WG_KEY_LEN]))
+{
+	uint8_t key[WG_KEY_LEN];
+	char text[WG_KEY_B64_LEN + 1];
+
+	if (argc == 2 && cli_is_help(argv[1])) {
+		printf("Usage: %s %s\n", prog_name, argv[0]);
+		return 0;
+	}
+	if (argc != 1) {
+		fprintf(stderr, "Usage: %s %s\n", prog_name, argv[0]);
+		return 1;
+	}
+	cli_warn_if_world_accessible();
+	make(key);
+	key_to_base64(text, key);
+	puts(text);
+	sodium_memzero(key, sizeof(key));
+	sodium_memzero(text, sizeof(text));
+	return cli_flush_stdout(argv[0]) ? 0 : 1;
+}

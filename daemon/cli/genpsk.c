@@ -1,30 +1,15 @@
 // SPDX-License-Identifier: ISC
 /* alamesh genpsk: 32 random bytes in base64, a pre-shared key as `wg genpsk` makes. */
-#include <stdio.h>
-
 #include <sodium.h>
 
 #include "daemon/cli/subcommands.h"
-#include "wgproto/encoding.h"
+
+static void random_key(uint8_t key[WG_KEY_LEN])
+{
+	randombytes_buf(key, WG_KEY_LEN);
+}
 
 int genpsk_main(int argc, const char *argv[])
 {
-	uint8_t key[WG_KEY_LEN];
-	char text[WG_KEY_B64_LEN + 1];
-
-	if (argc == 2 && cli_is_help(argv[1])) {
-		printf("Usage: %s %s\n", prog_name, argv[0]);
-		return 0;
-	}
-	if (argc != 1) {
-		fprintf(stderr, "Usage: %s %s\n", prog_name, argv[0]);
-		return 1;
-	}
-	cli_warn_if_world_accessible();
-	randombytes_buf(key, sizeof(key));
-	key_to_base64(text, key);
-	puts(text);
-	sodium_memzero(key, sizeof(key));
-	sodium_memzero(text, sizeof(text));
-	return cli_flush_stdout(argv[0]) ? 0 : 1;
+	return cli_new_key_main(argc, argv, random_key);
 }

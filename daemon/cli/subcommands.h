@@ -39,6 +39,11 @@ bool cli_is_help(const char *arg);
 bool cli_read_key_stdin(uint8_t key[WG_KEY_LEN]);
 /* Warns on stderr when stdout is a file others can read (a key is coming). */
 void cli_warn_if_world_accessible(void);
+/*
+ * genkey and genpsk: takes no argument, warns if stdout is a file others can
+ * read, writes make()'s key in base64, and wipes it.
+ */
+int cli_new_key_main(int argc, const char *argv[], void (*make)(uint8_t key[WG_KEY_LEN]));
 /* Writes everything buffered on stdout; false (with a message) on error. */
 bool cli_flush_stdout(const char *subcommand);
 
