@@ -37,7 +37,7 @@ enum rt_tlv_type {
 
 struct rt_frame_hdr {
 	uint8_t magic;
-	uint8_t reserved; /* 0 on send, ignored on receipt */
+	uint8_t reserved;  /* 0 on send, ignored on receipt */
 	uint8_t length[2]; /* bytes of records after the header */
 };
 
@@ -58,7 +58,7 @@ struct rt_tlv_hello {
 
 struct rt_tlv_ihu {
 	struct rt_tlv_hdr h;
-	uint8_t rx_quality[2]; /* of the last 16 hellos heard from you, how many */
+	uint8_t rx_quality[2]; /* share of your recent hellos heard, of 256 */
 	uint8_t interval[2];   /* centiseconds until the next IHU */
 	uint8_t echo[4];       /* the timestamp of your last hello */
 	uint8_t delay[4];      /* microseconds between that hello and this IHU */

@@ -9,7 +9,8 @@
  *
  * Pure logic: no I/O, no clock, no allocation per frame. Time comes in as
  * `now` (nanoseconds, any monotonic origin); frames go out through
- * ops->send and the chosen next hops through ops->route. The daemon drives
+ * ops->send and the chosen next hops through ops->route, which must not
+ * call back into the router. The daemon drives
  * one router; the simulator (tests/sim) drives thousands with the same code.
  */
 #ifndef ALAMESH_ROUTER_H
@@ -21,9 +22,9 @@
 
 #include "routing/origin.h"
 
-#define RT_NBR_NONE  0xffffu /* no route */
-#define RT_NBR_LOCAL 0xfffeu /* originated here: ourselves, or a stock peer we speak for */
-#define RT_NBR_MAX   0xfff0u /* neighbours at once */
+#define RT_NBR_NONE   0xffffu /* no route */
+#define RT_NBR_LOCAL  0xfffeu /* originated here: ourselves, or a stock peer we speak for */
+#define RT_NBR_MAX    0xfff0u /* neighbours at once */
 #define RT_METRIC_INF UINT32_MAX
 
 /* Timers and costs; rt_params_default() gives the protocol's. */
@@ -74,8 +75,13 @@ void router_forget_origin(struct router *r, uint32_t origin, uint64_t now);
 /* Originates (on) or stops originating a route for a stock peer we speak for. */
 void router_proxy(struct router *r, uint32_t origin, bool on, uint64_t now);
 
-/* A tunnel to a possible neighbour is up: hellos start. Returns its id, or RT_NBR_NONE. */
-uint16_t router_add_neighbour(struct router *r, uint64_t now);
+/*
+ * A tunnel to a possible neighbour is up: hellos start. origin is the
+ * neighbour's own (RT_ORIGIN_NONE if it is none): right after a start,
+ * only routes to a neighbour through that neighbour are used (see
+ * hold_time). Returns its id, or RT_NBR_NONE.
+ */
+uint16_t router_add_neighbour(struct router *r, uint32_t origin, uint64_t now);
 /* The tunnel is gone: its routes are dropped and the id freed. */
 void router_remove_neighbour(struct router *r, uint16_t nbr, uint64_t now);
 
@@ -89,6 +95,8 @@ int router_receive(struct router *r, uint16_t nbr, const uint8_t *frame, size_t 
 
 /* Runs what is due; returns when it next needs to run. */
 uint64_t router_tick(struct router *r, uint64_t now);
+/* When router_tick() next needs to run, after whatever was called last. */
+uint64_t router_deadline(const struct router *r);
 
 /* The installed next hop towards origin. */
 uint16_t router_next_hop(const struct router *r, uint32_t origin);
@@ -107,12 +115,12 @@ int router_foreach_route(const struct router *r, uint64_t now,
 
 struct rt_nbr_info {
 	uint16_t nbr;
-	bool heard;	 /* a frame has come from it */
-	bool up;	 /* usable both ways */
-	uint32_t cost;	 /* link metric, RT_METRIC_INF when down */
-	uint32_t rtt_us; /* smoothed; 0 until measured */
-	uint16_t rx_quality, tx_quality; /* hellos heard of the last 16, each way */
-	uint64_t added;			  /* when router_add_neighbour() ran */
+	bool heard;			 /* a frame has come from it */
+	bool up;			 /* usable both ways */
+	uint32_t cost;			 /* link metric, RT_METRIC_INF when down */
+	uint32_t rtt_us;		 /* smoothed; 0 until measured */
+	uint16_t rx_quality, tx_quality; /* share of recent hellos heard each way, of 256 */
+	uint64_t added;			 /* when router_add_neighbour() ran */
 };
 
 bool router_neighbour_info(const struct router *r, uint16_t nbr, struct rt_nbr_info *out);
