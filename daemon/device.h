@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "routing/frame.h"
+#include "routing/origin.h"
 #include "routing/table.h"
 #include "wgproto/cookie.h"
 #include "wgproto/index.h"
@@ -24,12 +26,15 @@
 #include "wgproto/timers.h"
 #include "daemon/qsbr.h"
 
+struct router;
+
 #define PEER_STAGED_MAX 128 /* packets held per peer while a handshake runs */
 #define STAGE_POOL_SIZE 1024
 #define HS_QUEUE_SIZE	256		    /* handshake messages waiting for the control thread */
 #define HS_UNDER_LOAD	(HS_QUEUE_SIZE / 8) /* queue depth that demands cookies */
 #define RL_MAX_SOURCES	4096		    /* sources rate limited at once under load */
 #define HS_LOAD_HOLD	(1 * NSEC_PER_SEC)  /* how long a deep queue counts as load */
+#define RT_QUEUE_SIZE	1024		    /* routing frames waiting for the control thread */
 #define PACKET_BUF_SIZE                                                                            \
 	(sizeof(struct wg_msg_data) + ALAMESH_MAX_MTU + WG_PADDING_MULTIPLE + WG_AEAD_TAG_LEN)
 
@@ -64,6 +69,21 @@ struct peer {
 	struct sockaddr_in6 cands[8]; /* tried in turn until a handshake completes */
 	uint8_t ncands, cand_idx;
 	bool cand_confirmed; /* a handshake completed: keep the endpoint that answered */
+
+	/* The mesh (mesh.c, control thread unless marked). */
+	uint32_t origin;	 /* our reference on its key in dev->origins */
+	uint16_t nbr;		 /* its id in dev->router, RT_NBR_NONE if not a neighbour */
+	bool stock;		 /* this session speaks no routing: a stock WireGuard peer */
+	bool proxied;		 /* we announce its address for it */
+	atomic_bool session_new; /* set by whichever thread completes a handshake */
+	atomic_bool is_router;	 /* read by the receive thread: may relay others' packets */
+};
+
+/* A routing frame from a peer, for the control thread (mesh.c). */
+struct rt_item {
+	uint8_t key[WG_KEY_LEN]; /* the sender's public key: the peer may be gone by then */
+	uint32_t len;
+	uint8_t data[RT_FRAME_MAX + WG_PADDING_MULTIPLE];
 };
 
 struct hs_item {
@@ -122,6 +142,20 @@ struct device {
 	bool threads_running;
 
 	struct registry_sync *sync; /* NULL without a [Registry] */
+
+	/* The mesh: origins, the router and the frames it is sent (mesh.c). */
+	struct rt_origins origins;
+	uint32_t self_origin;
+	struct router *router;
+	struct peer **nbr_peer; /* router neighbour id -> peer */
+	size_t nbr_peer_cap;
+	uint64_t mesh_next;	  /* when the router next wants to run */
+	uint64_t mesh_scan_next;  /* the next scan of the peers' sessions */
+	struct rt_item *rt_queue; /* ring, RT_QUEUE_SIZE items: receive thread -> control */
+	_Atomic uint32_t rt_head, rt_tail;
+	bool
+	    rx_rt_queued; /* receive thread: frames queued in this batch, wake the control thread */
+	uint32_t max_peers; /* members dialled at most ([Registry] MaxPeers) */
 };
 
 int device_up(struct device *dev, const char *ifname, uint32_t mtu, uint16_t port,
@@ -184,6 +218,9 @@ void stage_drop_all(struct device *dev, struct peer *p);
 
 /* receive.c */
 void *rx_thread_main(void *arg);
+
+/* send.c: a payload that is not an IP packet (a routing frame) through p's tunnel. */
+bool send_payload(struct peer *p, const uint8_t *buf, size_t len, uint64_t now);
 
 /* handshake.c (control thread) */
 void handshake_process_queue(struct device *dev);

@@ -90,6 +90,30 @@ static void enqueue_handshake(struct device *dev, const uint8_t *buf, size_t len
 	device_wake(dev);
 }
 
+/*
+ * A routing frame goes to the control thread, which runs the router. A
+ * full queue drops it: routing repeats itself, packets must not wait.
+ */
+static void enqueue_routing(struct device *dev, const struct peer *p, const uint8_t *frame,
+			    size_t len)
+{
+	uint32_t tail = atomic_load_explicit(&dev->rt_tail, memory_order_relaxed);
+	uint32_t head = atomic_load_explicit(&dev->rt_head, memory_order_acquire);
+	struct rt_item *it;
+
+	if (tail - head >= RT_QUEUE_SIZE || !dev->rt_queue)
+		return;
+	it = &dev->rt_queue[tail % RT_QUEUE_SIZE];
+	if (len > sizeof(it->data))
+		len = sizeof(it->data); /* rt_frame_check() refuses what this cuts */
+	/* The one field of the handshake no thread ever changes: the peer's identity. */
+	memcpy(it->key, p->handshake.remote_static, WG_KEY_LEN);
+	memcpy(it->data, frame, len);
+	it->len = (uint32_t)len;
+	atomic_store_explicit(&dev->rt_tail, tail + 1, memory_order_release);
+	dev->rx_rt_queued = true;
+}
+
 static void run_flush(struct rx_run *run, uint64_t now)
 {
 	struct peer *p = run->peer;
@@ -183,6 +207,10 @@ static void receive_data(struct device *dev, uint8_t *buf, size_t len,
 	run->data = true;
 
 	const uint8_t *pkt = hdr->encrypted;
+	if (rt_frame_is(pkt, plen)) {
+		enqueue_routing(dev, p, pkt, plen);
+		return;
+	}
 	size_t pktlen = ipv6_packet_len(pkt, plen);
 	/*
 	 * Only the peer's own address may appear as the source of what it
@@ -261,6 +289,10 @@ static void receive_batch(struct device *dev, struct rx_batch *b, unsigned int n
 	}
 	gro_flush(&gro);
 	run_flush(&run, now);
+	if (dev->rx_rt_queued) {
+		dev->rx_rt_queued = false;
+		device_wake(dev);
+	}
 }
 
 static void rx_prepare(struct rx_batch *b)

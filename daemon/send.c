@@ -179,6 +179,34 @@ void send_keepalive(struct peer *p, uint64_t now)
 		atomic_fetch_add(&p->tx_bytes, len);
 }
 
+bool send_payload(struct peer *p, const uint8_t *payload, size_t len, uint64_t now)
+{
+	static uint8_t buf[sizeof(struct wg_msg_data) + RT_FRAME_MAX + WG_PADDING_MULTIPLE +
+			   WG_AEAD_TAG_LEN]; /* control thread only */
+	struct sockaddr_in6 dst;
+	struct wg_keypair *kp;
+	uint64_t counter;
+
+	if (len > RT_FRAME_MAX)
+		return false;
+	pthread_mutex_lock(&p->lock);
+	kp = peer_begin_send(p, now, 1, true, &counter, &dst);
+	pthread_mutex_unlock(&p->lock);
+	if (!kp) {
+		/* Like data: no usable session asks for one; this frame is lost (routing repeats).
+		 */
+		want_handshake(p);
+		return false;
+	}
+	memcpy(buf + sizeof(struct wg_msg_data), payload, len);
+	size_t n = wg_transport_seal(buf, (uint32_t)len, p->dev->mtu, kp, counter);
+	wg_keypair_put(kp);
+	if (send_datagram(p->dev, &dst, buf, n) != 0)
+		return false;
+	atomic_fetch_add(&p->tx_bytes, n);
+	return true;
+}
+
 /* After a handshake: what waited for it goes out, or a keepalive confirms the session. */
 void send_staged(struct peer *p, uint64_t now, bool keepalive_if_none)
 {
