@@ -27,6 +27,7 @@ LIB_SRC  := $(wildcard wgproto/*.c routing/*.c peers-repo-sync/*.c) \
 CLI_SRC  := $(wildcard daemon/cli/*.c)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+SIM_SRC  := $(wildcard tests/sim/*.c)
 MANPAGES := $(wildcard man/*.[0-9])
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
@@ -37,9 +38,10 @@ LIBALAMESH := $(BUILD)/libalamesh.a
 # The subcommands without main(), for tests/unit/test_cli_*.c and tests/fuzz/fuzz_cli_*.c.
 CLI_LIB_OBJ := $(filter-out $(BUILD)/obj/daemon/cli/alamesh.o,$(CLI_OBJ))
 LIBCLI   := $(BUILD)/libalamesh-cli.a
+SIM_OBJ  := $(SIM_SRC:%.c=$(BUILD)/obj/%.o)
 
 .PHONY: all deps check check-unit check-integration check-lint san unit fuzzers fuzz \
-        install uninstall bench demo clean format
+        install uninstall bench demo clean format sim
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/alameshd $(BUILD)/alamesh
@@ -71,6 +73,13 @@ $(BUILD)/tests/test_cli_%: tests/unit/test_cli_%.c $(LIBCLI) $(LIBALAMESH)
 	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -o $@ $< $(LIBCLI) $(LIBALAMESH) $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS)
 
 unit: $(TESTS)
+
+# The routing simulator (tests/sim/sim.h): the router over thousands of simulated nodes.
+$(BUILD)/sim/alamesh-sim: $(SIM_OBJ) $(LIBALAMESH)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+sim: $(BUILD)/sim/alamesh-sim
 
 # libFuzzer targets: clang, the library built with the fuzzer instrumentation.
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIBALAMESH)
@@ -118,7 +127,7 @@ check: deps
 	@tests/lib/summary.sh $(BUILD)/results
 
 san:
-	$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) SANITIZE=1 unit all
+	$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) SANITIZE=1 unit all sim
 
 check-unit: san
 	@mkdir -p $(BUILD)/results
