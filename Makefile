@@ -39,6 +39,8 @@ LIBALAMESH := $(BUILD)/libalamesh.a
 CLI_LIB_OBJ := $(filter-out $(BUILD)/obj/daemon/cli/alamesh.o,$(CLI_OBJ))
 LIBCLI   := $(BUILD)/libalamesh-cli.a
 SIM_OBJ  := $(SIM_SRC:%.c=$(BUILD)/obj/%.o)
+# The simulator's pieces without its command line, for tests/unit/test_sim*.c.
+SIMCORE_OBJ := $(filter-out $(BUILD)/obj/tests/sim/main.o $(BUILD)/obj/tests/sim/scenario.o,$(SIM_OBJ))
 
 .PHONY: all deps check check-unit check-integration check-lint san unit fuzzers fuzz \
         install uninstall bench demo clean format sim
@@ -71,6 +73,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBALAMESH)
 $(BUILD)/tests/test_cli_%: tests/unit/test_cli_%.c $(LIBCLI) $(LIBALAMESH)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -o $@ $< $(LIBCLI) $(LIBALAMESH) $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS)
+
+$(BUILD)/tests/test_sim%: tests/unit/test_sim%.c $(SIMCORE_OBJ) $(LIBALAMESH)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -o $@ $< $(SIMCORE_OBJ) $(LIBALAMESH) $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS) -lm
 
 unit: $(TESTS)
 
