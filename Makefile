@@ -43,7 +43,7 @@ SIM_OBJ  := $(SIM_SRC:%.c=$(BUILD)/obj/%.o)
 SIMCORE_OBJ := $(filter-out $(BUILD)/obj/tests/sim/main.o $(BUILD)/obj/tests/sim/scenario.o,$(SIM_OBJ))
 
 .PHONY: all deps check check-unit check-integration check-lint san unit fuzzers fuzz \
-        install uninstall bench demo clean format sim
+        install uninstall bench bench-sim demo clean format sim
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/alameshd $(BUILD)/alamesh
@@ -148,9 +148,14 @@ check-integration: san
 	@mkdir -p $(BUILD)/results
 	BUILD=$(SAN_BUILD) tests/lib/run-integration.sh $(BUILD)/results
 
-bench: deps all
+bench: deps all sim
 	tests/bench/bench.sh
 	tests/bench/registry_scale.sh
+	tests/bench/sim.sh
+
+# The simulator's part of make bench alone (every topology at 1,000 and 10,000 nodes).
+bench-sim: sim
+	tests/bench/sim.sh
 
 demo: deps all
 	tests/demo/demo.sh
