@@ -127,7 +127,7 @@ struct sim_opts {
 	uint32_t samples; /* destinations the stretch is measured to */
 	bool timing;
 	bool verbose; /* progress on stderr every 10 simulated seconds */
-	bool trace; /* every route change and tunnel event, on stderr */
+	bool trace;   /* every route change and tunnel event, on stderr */
 };
 
 struct sim {
