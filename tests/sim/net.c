@@ -183,6 +183,28 @@ static void start_router(struct sim *s, struct sim_node *x)
 	reschedule(s, x, false, 0);
 }
 
+void sim_verify_next_hops(struct sim *s)
+{
+	for (uint32_t u = 0; u < s->n && !s->failed; u++) {
+		const struct sim_node *x = &s->nodes[u];
+		for (uint32_t d = 0; x->r && d < s->n; d++) {
+			uint16_t nbr = router_next_hop(x->r, d), h = NH_NONE;
+			if (nbr == RT_NBR_LOCAL)
+				h = NH_LOCAL;
+			else if (nbr != RT_NBR_NONE)
+				h = (uint16_t)(port_of(x, nbr) + 1); /* 0 (none) if unknown */
+			if (h != s->nh[sim_pair(s, u, d)] && u != d) {
+				sim_fail(s,
+					 "node %u: router_next_hop(%u) is neighbour id %u, but "
+					 "ops->route "
+					 "said otherwise",
+					 u, d, nbr);
+				return;
+			}
+		}
+	}
+}
+
 static bool map_neighbour(struct sim *s, struct sim_node *x, uint16_t nbr, uint16_t port)
 {
 	if (nbr >= x->nbr_cap) {

@@ -122,6 +122,7 @@ static bool cold_start(struct sim *s, struct sim_rng *rng, FILE *out)
 	sim_cold_start(s, rng, SIM_NSEC);
 	if (!converge(s, "cold start", 0, &c))
 		return false;
+	sim_verify_next_hops(s);
 	fprintf(out,
 		"cold_start converged_s=%.3f first_s=%.3f settled_s=%.3f relapses=%llu "
 		"route_changes=%llu frames=%llu\n",
@@ -280,6 +281,8 @@ int sim_scenario(const struct sim_opts *opt, FILE *out)
 	header(s, out);
 	ok = cold_start(s, &rng, out) && steady(s, &rng, out) && failures(s, &rng, out) &&
 	     churn(s, &rng, out);
+	if (ok)
+		sim_verify_next_hops(s);
 	fprintf(out,
 		"checks sim_s=%.3f events=%llu route_changes=%llu recounts=%llu "
 		"frames_dropped=%llu tick_spins=%llu loops=%s\n",

@@ -199,6 +199,8 @@ void sim_node_down(struct sim *s, uint32_t u, bool declare, struct sim_rng *rng)
 void sim_node_up(struct sim *s, uint32_t u);
 /* With --trace: one line on stderr, stamped with the virtual time. */
 void sim_trace(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Fails the run unless router_next_hop() agrees with ops->route everywhere. */
+void sim_verify_next_hops(struct sim *s);
 /* Records the run's first failure; later ones are dropped. */
 void sim_fail(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
