@@ -42,6 +42,7 @@ int main(int argc, char **argv)
 	    {"loss", required_argument, NULL, 'l'},	{"samples", required_argument, NULL, 'm'},
 	    {"timing", no_argument, NULL, 'T'},		{"verbose", no_argument, NULL, 'v'},
 	    {"trace", no_argument, NULL, 'R'},		{"checker", required_argument, NULL, 'C'},
+	    {"storm", required_argument, NULL, 'S'},	{"storm-gap", required_argument, NULL, 'G'},
 	    {"help", no_argument, NULL, 'h'},		{NULL, 0, NULL, 0},
 	};
 	struct sim_opts o = {
@@ -52,6 +53,7 @@ int main(int argc, char **argv)
 	    .bound = 600 * SIM_NSEC,
 	    .quiet = 10 * SIM_NSEC,
 	    .samples = 64,
+	    .storm_gap = 2 * SIM_NSEC,
 	};
 	double v;
 	int c;
@@ -88,6 +90,14 @@ int main(int argc, char **argv)
 			break;
 		case 'l':
 			ok = number(optarg, 0, 1, &o.loss);
+			break;
+		case 'S':
+			if ((ok = number(optarg, 0, 1e9, &v)))
+				o.storm = (uint32_t)v;
+			break;
+		case 'G':
+			if ((ok = number(optarg, 0.001, 1e6, &v)))
+				o.storm_gap = (uint64_t)(v * SIM_NSEC);
 			break;
 		case 'T':
 			o.timing = true;

@@ -7,7 +7,8 @@
  * silent: the link just stops carrying frames) and its recovery, and each
  * node's restart (down with its links silent, back as a fresh router),
  * one at a time, each waited on until the network has converged again and
- * then watched for a quiet period. A loop, a router misbehaving, or a
+ * then watched for a quiet period; then, if asked, a storm of changes that
+ * overlap (storm.c). A loop, a router misbehaving, or a
  * convergence that takes longer than the bound ends the run as a failure.
  */
 #include <stdlib.h>
@@ -280,7 +281,8 @@ int sim_scenario(const struct sim_opts *opt, FILE *out)
 	sim_rng_seed(&rng, sim_seed_of(opt->seed, 3, 0));
 	header(s, out);
 	ok = cold_start(s, &rng, out) && steady(s, &rng, out) && failures(s, &rng, out) &&
-	     churn(s, &rng, out);
+	     churn(s, &rng, out) &&
+	     (!opt->storm || sim_storm(s, opt->storm, opt->storm_gap, &rng, out));
 	if (ok)
 		sim_verify_next_hops(s);
 	fprintf(out,

@@ -25,7 +25,8 @@
  * The files: heap.c (events), forest.c (link-cut trees), topology.c (graphs),
  * net.c (nodes, links, frames, timers), routes.c (next hops, convergence
  * counters), loops.c (the loop check), measure.c (path stretch),
- * scenario.c (the phases of a run), main.c (the command line).
+ * scenario.c (the phases of a run), storm.c (overlapping changes),
+ * main.c (the command line).
  */
 #ifndef ALAMESH_SIM_H
 #define ALAMESH_SIM_H
@@ -119,10 +120,12 @@ struct sim_opts {
 	uint32_t nodes;
 	uint64_t seed;
 	uint32_t failures, churn;
-	uint64_t duration; /* ns: the steady-state window */
-	uint64_t bound;	   /* ns: how long any convergence may take */
-	uint64_t quiet;	   /* ns to watch a converged network before the next change */
-	double loss;	   /* each frame's chance of being lost on any link */
+	uint32_t storm;	    /* overlapping random changes, after the failures and churn */
+	uint64_t storm_gap; /* ns: their mean spacing */
+	uint64_t duration;  /* ns: the steady-state window */
+	uint64_t bound;	    /* ns: how long any convergence may take */
+	uint64_t quiet;	    /* ns to watch a converged network before the next change */
+	double loss;	    /* each frame's chance of being lost on any link */
 	enum sim_checker checker;
 	uint32_t samples; /* destinations the stretch is measured to */
 	bool timing;
@@ -269,6 +272,9 @@ bool sim_measure_stretch(struct sim *s, uint32_t samples, struct sim_rng *rng,
 			 struct sim_stretch *out);
 /* Each working link's cost as its ends see it: into costs[2 * l + end]. */
 void sim_link_costs(struct sim *s, uint32_t *costs);
+
+/* storm.c: changes that overlap; then all healed, and convergence awaited. */
+bool sim_storm(struct sim *s, uint32_t changes, uint64_t mean_gap, struct sim_rng *rng, FILE *out);
 
 /* scenario.c */
 int sim_scenario(const struct sim_opts *opt, FILE *out);
