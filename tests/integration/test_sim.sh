@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The routing simulator (tests/sim) over every topology at 250 nodes, with
 # link failures (declared and silent) and node restarts, three seeds each,
-# under the sanitizer build: every run must keep forwarding loop-free at
-# every event and converge within the bound after every change. A run is
-# also repeated to check that a seed determines the output. No root, no
-# namespaces: the network is simulated.
+# then a storm of overlapping changes, under the sanitizer build: every run
+# must keep forwarding loop-free at every event and converge within the
+# bound after every change. A run is also repeated to check that a seed
+# determines the output. No root, no namespaces: the network is simulated.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 SIM=$top/${BUILD:-build}/sim/alamesh-sim
@@ -29,6 +29,11 @@ for topology in line ring grid geometric scalefree; do
 		run --topology "$topology" --nodes 250 --seed "$seed" --failures 4 --churn 3 \
 			--duration 10 --quiet 2 --bound 400
 	done
+done
+
+for topology in line ring grid geometric scalefree; do
+	run --topology "$topology" --nodes 250 --seed 4 --duration 5 --quiet 1 --bound 400 \
+		--storm 100 --storm-gap 0.3
 done
 
 # Same seed, same output (the timing line aside, which --timing alone prints).
