@@ -22,6 +22,7 @@
 #include "daemon/config.h"
 #include "daemon/device.h"
 #include "daemon/log.h"
+#include "daemon/mesh.h"
 #include "daemon/notify.h"
 #include "daemon/privs.h"
 #include "daemon/registry.h"
@@ -117,6 +118,7 @@ static void tick(struct device *dev)
 
 	for (size_t i = 0; i < dev->npeers; i++)
 		peer_tick(dev->peers[i], now);
+	mesh_tick(dev, now);
 }
 
 /* Peers with a persistent keepalive are dialled at once, as wg(8) does. */
@@ -196,6 +198,7 @@ static int run(struct device *dev, struct uapi_server *uapi, const sigset_t *mas
 			} else if (fd == dev->wake_fd) {
 				drain(dev->wake_fd);
 				handshake_process_queue(dev);
+				mesh_process_queue(dev);
 				tick(dev);
 			} else if (dev->sync && fd == registry_sync_fd(dev->sync)) {
 				const char *summary;
@@ -284,6 +287,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	rc = device_up(&dev, cfg.ifname, cfg.mtu, cfg.listen_port, cfg.private_key);
+	dev.max_peers = cfg.registry_max_peers;
+	if (rc == 0 && (rc = mesh_init(&dev)) < 0)
+		log_error("cannot set up routing: %s", strerror(-rc));
 	if (rc == 0)
 		rc = add_peers(&dev, &cfg);
 	/* What runs as root left in the cache goes to User = too, not just its top. */

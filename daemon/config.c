@@ -66,11 +66,12 @@ enum registry_key {
 	RK_REQUIRE_FF,
 	RK_MAX_MEMBERS,
 	RK_CA_FILE,
+	RK_MAX_PEERS,
 	RK_COUNT
 };
 static const char *const registry_keys[RK_COUNT] = {
     "URL",	  "Branch", "Interval", "CacheDir", "AllowEmpty", "RequireFastForward",
-    "MaxMembers", "CAFile"};
+    "MaxMembers", "CAFile", "MaxPeers"};
 
 static const char *const peer_keys[PK_COUNT] = {"PublicKey", "PresharedKey", "Endpoint",
 						"PersistentKeepalive"};
@@ -113,6 +114,7 @@ static void config_init(struct config *cfg)
 	snprintf(cfg->registry_cache_dir, sizeof(cfg->registry_cache_dir), "/var/lib/alamesh");
 	cfg->registry_interval = 3600;
 	cfg->registry_max_members = 65536;
+	cfg->registry_max_peers = 64;
 }
 
 void config_free(struct config *cfg)
@@ -732,6 +734,12 @@ static void registry_key(struct parser *p, const char *name, const char *value)
 			report(p, p->line, true, "CAFile %s: %s", value, strerror(errno));
 		else
 			snprintf(cfg->registry_ca_file, sizeof(cfg->registry_ca_file), "%s", value);
+		break;
+	case RK_MAX_PEERS:
+		if (!parse_uint(value, 65536, &v) || v == 0)
+			report(p, p->line, true, "invalid MaxPeers '%s': 1 to 65536", value);
+		else
+			cfg->registry_max_peers = v;
 		break;
 	case RK_COUNT:
 		break;

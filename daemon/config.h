@@ -44,6 +44,7 @@ struct config {
 	char registry_cache_dir[1024];
 	bool registry_allow_empty, registry_require_ff;
 	uint32_t registry_max_members;
+	uint32_t registry_max_peers; /* members dialled at most */
 	char registry_ca_file[1024]; /* "" = the system's authorities */
 	struct config_peer *peers;
 	size_t npeers;

@@ -71,12 +71,13 @@ struct peer {
 	bool cand_confirmed; /* a handshake completed: keep the endpoint that answered */
 
 	/* The mesh (mesh.c, control thread unless marked). */
-	uint32_t origin;	 /* our reference on its key in dev->origins */
-	uint16_t nbr;		 /* its id in dev->router, RT_NBR_NONE if not a neighbour */
-	bool stock;		 /* this session speaks no routing: a stock WireGuard peer */
-	bool proxied;		 /* we announce its address for it */
-	atomic_bool session_new; /* set by whichever thread completes a handshake */
-	atomic_bool is_router;	 /* read by the receive thread: may relay others' packets */
+	uint32_t origin;       /* our reference on its key in dev->origins */
+	uint16_t nbr;	       /* its id in dev->router, RT_NBR_NONE if not a neighbour */
+	bool stock;	       /* this session speaks no routing: a stock WireGuard peer */
+	bool proxied;	       /* we announce its address for it */
+	atomic_bool is_router; /* read by the receive thread: may relay others' packets */
+	bool dial, dial_was;   /* chosen by the peering policy: we keep a session to it */
+	uint64_t next_dial, dial_backoff;
 };
 
 /* A routing frame from a peer, for the control thread (mesh.c). */

@@ -19,6 +19,7 @@
 
 #include "daemon/device.h"
 #include "daemon/log.h"
+#include "daemon/mesh.h"
 #include "daemon/registry.h"
 #include "daemon/uapi.h"
 
@@ -203,9 +204,12 @@ static void handle_request(struct uapi_server *srv, struct uapi_conn *c, const c
 		handle_set(srv, c, body, blen);
 		return;
 	}
-	/* alamesh's own queries: routes come with routing; the others need a [Registry]. */
+	/* alamesh's own queries: the route table; the others need a [Registry]. */
 	if (first == 10 && !memcmp(req, "get=routes", 10)) {
-		reply_errno(c, EOPNOTSUPP);
+		if (blen)
+			reply_errno(c, EINVAL);
+		else if (mesh_describe_routes(srv->dev, &c->out, &c->outlen) < 0)
+			reply_errno(c, ENOMEM);
 		return;
 	}
 	bool members = first == 11 && !memcmp(req, "get=members", 11);

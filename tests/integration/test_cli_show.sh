@@ -98,11 +98,23 @@ grep -q $'\x1b\\[' "$NS_WORK/tty" || fail "no colour on a terminal"
 pass "colour on a terminal and when forced, none on a pipe"
 
 step "alamesh's own views and errors"
-for view in routes members registry; do
+for view in members registry; do
 	out=$("$ALAMESH" show "$IA" "$view") || fail "show $view exit $?"
 	[ "$out" = "$IA: $view: not configured" ] || fail "show $view: $out"
 done
-pass "routes, members, registry: not configured"
+pass "members, registry: not configured without a [Registry]"
+# B is wireguard-go: no routing frame comes back, so A announces B's address for it.
+wait_for "'$ALAMESH' show '$IA' routes dump | grep -qP '^$MB_ADDR\t\(none\)\tdirect\t'" 20 ||
+	fail "A does not route B as a stock peer: $("$ALAMESH" show "$IA" routes dump)"
+out=$("$ALAMESH" show "$IA" routes dump) || fail "show routes dump exit $?"
+printf '%s\n' "$out" | grep -qP "^$MA_ADDR\t\(none\)\tself\t\(none\)\t0\t[0-9]+\t0\$" ||
+	fail "routes dump lacks our own route: $out"
+[ "$(printf '%s\n' "$out" | wc -l)" = 2 ] || fail "routes dump: $out"
+table=$("$ALAMESH" show "$IA" routes) || fail "show routes exit $?"
+printf '%s\n' "$table" | head -n1 | grep -q '^destination *member *next hop *metric *seqno *age$' ||
+	fail "routes table header: $table"
+printf '%s\n' "$table" | grep -q "^$MB_ADDR .*(direct) *100 " || fail "routes table: $table"
+pass "routes: our own address and B's, announced for it; table and dump forms"
 if "$ALAMESH" show nosuch0 2>"$NS_WORK/err"; then fail "show of a missing interface exited 0"; fi
 grep -qF "/var/run/wireguard/nosuch0.sock" "$NS_WORK/err" || fail "message lacks the socket: $(cat "$NS_WORK/err")"
 grep -q 'is alameshd running' "$NS_WORK/err" || fail "message: $(cat "$NS_WORK/err")"

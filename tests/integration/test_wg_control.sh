@@ -237,7 +237,8 @@ ask(b"bogus\n\n", 1)
 ask(b"get=1\nextra=1\n\n", 1)
 ask(b"set=1\n" + b"\x00\xff" * 100 + b"\n\n", 1)
 ask(b"set=1\n" + b"a" * 3000 + b"\n\n", 1)
-ask(b"get=routes\n\n", 95)
+ask(b"get=routes\n\n", 0)
+ask(b"get=routes\nextra=1\n\n", 1)
 # Two requests on one connection are answered in turn.
 out = ask(b"get=1\n\nget=1\n\n")
 # Oversize: a request that never ends is cut off at the limit.
