@@ -260,8 +260,11 @@ int main(int argc, char **argv)
 		log_error("cannot initialise libsodium");
 		return 1;
 	}
-	/* With -t unknown keys are errors; a running daemon only warns of them. */
-	rc = config_load(&cfg, path, check_only, stderr);
+	/*
+	 * With -t unknown keys are errors, printed as they are for the admin
+	 * at the terminal; a running daemon only warns of them, in its log.
+	 */
+	rc = config_load(&cfg, path, check_only, check_only ? stderr : NULL);
 	if (rc > 0 || check_only) {
 		config_free(&cfg);
 		return rc > 0 ? 1 : 0;

@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/log.h"
 #include "wgproto/crypto.h"
 #include "wgproto/encoding.h"
 
@@ -126,6 +127,25 @@ void config_free(struct config *cfg)
 	sodium_memzero(cfg, sizeof(*cfg));
 }
 
+/*
+ * A running daemon's messages go through its log, so that under systemd a
+ * warning is filed as one (<4>) and an error as one (<3>); the text is what
+ * -t prints.
+ */
+__attribute__((format(printf, 4, 0))) static void report_log(struct parser *p, int line, bool error,
+							     const char *fmt, va_list ap)
+{
+	char where[32] = "", msg[LOG_LINE_MAX];
+
+	if (line > 0)
+		snprintf(where, sizeof(where), ":%d", line);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (error)
+		log_error("%s%s: %s", p->name, where, msg);
+	else
+		log_warn("%s%s: warning: %s", p->name, where, msg);
+}
+
 __attribute__((format(printf, 4, 5))) static void report(struct parser *p, int line, bool error,
 							 const char *fmt, ...)
 {
@@ -133,6 +153,12 @@ __attribute__((format(printf, 4, 5))) static void report(struct parser *p, int l
 
 	if (error)
 		p->errors++;
+	if (!p->errs) {
+		va_start(ap, fmt);
+		report_log(p, line, error, fmt, ap);
+		va_end(ap);
+		return;
+	}
 	if (line > 0)
 		fprintf(p->errs, "%s:%d: ", p->name, line);
 	else
@@ -992,7 +1018,7 @@ static void parser_init(struct parser *p, struct config *cfg, FILE *in, bool str
 	p->in = in;
 	p->name = cfg->path;
 	p->strict = strict;
-	p->errs = errs ? errs : stderr;
+	p->errs = errs;
 }
 
 int config_load_file(struct config *cfg, FILE *f, const char *name, bool strict, FILE *errs)

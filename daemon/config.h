@@ -51,7 +51,9 @@ struct config {
 
 /*
  * Reads path into cfg. Every problem is printed to errs as
- * "FILE:LINE: message" (one per line). With strict, unknown keys and
+ * "FILE:LINE: message" (one per line; warnings as "FILE:LINE: warning:
+ * message"), or with errs NULL logged with that text through log_error()
+ * and log_warn(), as a running daemon does. With strict, unknown keys and
  * sections are errors; otherwise they are warnings. Returns the number of
  * errors (0 = usable); cfg must be config_free()d either way.
  */

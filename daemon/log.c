@@ -11,8 +11,6 @@
 /* Syslog priorities, as sd-daemon(3) expects them in a "<N>" prefix. */
 enum { PRIO_ERR = 3, PRIO_WARNING = 4, PRIO_INFO = 6, PRIO_DEBUG = 7 };
 
-#define LOG_LINE_MAX 1024
-
 /* Written once by log_init() before any thread exists, read-only after. */
 static bool log_verbose;
 static bool log_journal;

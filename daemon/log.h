@@ -10,6 +10,9 @@
 
 #include <stdbool.h>
 
+/* The longest line written, newline included; longer messages are cut. */
+#define LOG_LINE_MAX 1024
+
 /* Reads JOURNAL_STREAM and stats stderr; call once before any thread starts. */
 void log_init(bool verbose);
 

@@ -3,7 +3,9 @@
 # on stderr and never create its interface, not even for a moment (an
 # `ip monitor link` in the namespace watches). A good config passes -t, and
 # an unknown section is an error for -t but only a warning (naming
-# FILE:LINE) at run time, as daemon/config.h specifies.
+# FILE:LINE) at run time, as daemon/config.h specifies. At run time the
+# messages go through the daemon's log ("alameshd: " before them, or under
+# the journal <3> for errors and <4> for warnings); -t prints them bare.
 set -u
 # shellcheck source=tests/lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
@@ -152,17 +154,68 @@ EOF
 )
 reject "unknown section" 6 "$f" "$I" -t
 
-# At run time the unknown section is a warning naming it; the daemon runs.
-ns_spawn alameshd "$NS" "$ALAMESHD" -c "$f"
-if ! wait_for "ip -n $NS -6 addr show dev $I | grep -q ' $K_ADDR/128'" 10; then
-	check_fail "alameshd, unknown section: not up with $K_ADDR on $I after 10 s (config.h: only a warning at run time)"
-elif ! wait_for "grep -qF '$f:6:' '${PROC_LOG[alameshd]}'" 5; then
-	check_fail "alameshd, unknown section: no warning naming $f:6"
+# journal_stream FILE: JOURNAL_STREAM as systemd sets it for a stderr on FILE
+# (made now, so that the redirection reopens the same inode).
+journal_stream() {
+	: >"$1" && stat -c '%d:%i' "$1"
+}
+
+# warns_at_run_time NAME WANT [ENV...]: alameshd runs with the unknown section
+# and its log holds exactly the line WANT.
+warns_at_run_time() {
+	local name=$1 want=$2
+	shift 2
+	ns_spawn "$name" "$NS" env "$@" "$ALAMESHD" -c "$f"
+	if ! wait_for "ip -n $NS -6 addr show dev $I | grep -q ' $K_ADDR/128'" 10; then
+		check_fail "$name, unknown section: not up with $K_ADDR on $I after 10 s (config.h: only a warning at run time)"
+	elif ! wait_for "grep -qxF '$want' '${PROC_LOG[$name]}'" 5; then
+		check_fail "$name, unknown section: no line '$want' in: $(head -c 300 "${PROC_LOG[$name]}")"
+	else
+		pass "$name, unknown section: runs, logs $want"
+	fi
+	proc_stop "$name" TERM 10
+	[ "$PROC_RC" -eq 0 ] || check_fail "$name exit status $PROC_RC after SIGTERM"
+}
+
+# At run time the unknown section is a warning naming it, through the log:
+# "alameshd: " before it, or under systemd the journal's warning priority.
+warns_at_run_time alameshd "alameshd: $f:6: warning: unknown section [Bogus]" JOURNAL_STREAM=
+js=$(journal_stream "$NS_WORK/alameshd-j.log") || fail "journal_stream"
+warns_at_run_time alameshd-j "<4>$f:6: warning: unknown section [Bogus]" JOURNAL_STREAM="$js"
+
+# -t prints its lines bare, even with the journal's stream as stderr.
+js=$(journal_stream "$NS_WORK/err") || fail "journal_stream"
+nsx "$NS" env JOURNAL_STREAM="$js" "$ALAMESHD" -t -c "$f" 2>"$NS_WORK/err"
+if [ "$(cat "$NS_WORK/err")" != "$f:6: unknown section [Bogus]" ]; then
+	check_fail "alameshd -t under the journal printed: $(head -c 300 "$NS_WORK/err")"
 else
-	pass "alameshd, unknown section: runs, warns $(grep -m1 -F "$f:6:" "${PROC_LOG[alameshd]}")"
+	pass "alameshd -t under the journal: $(cat "$NS_WORK/err")"
 fi
-proc_stop alameshd TERM 10
-[ "$PROC_RC" -eq 0 ] || check_fail "alameshd exit status $PROC_RC after SIGTERM"
+
+# A refused file at run time: each error at the journal's error priority
+# and each warning at its warning one; no interface.
+I=$(ifname c9) || exit 1
+f=$(conf_file c9 <<EOF
+[Interface]
+Name = $I
+PrivateKey = $K_PRIV
+ListenPort = 70000
+Colour = blue
+EOF
+)
+js=$(journal_stream "$NS_WORK/err") || fail "journal_stream"
+nsx "$NS" env JOURNAL_STREAM="$js" timeout --foreground 10 "$ALAMESHD" -c "$f" 2>"$NS_WORK/err"
+rc=$?
+want="<3>$f:4: invalid ListenPort '70000': 0 to 65535
+<4>$f:5: warning: unknown key 'Colour' in [Interface]"
+if [ "$rc" -ne 1 ]; then
+	check_fail "alameshd under the journal, bad port: exit status $rc, want 1"
+elif [ "$(cat "$NS_WORK/err")" != "$want" ]; then
+	check_fail "alameshd under the journal, bad port: stderr $(head -c 300 "$NS_WORK/err"), want $want"
+else
+	pass "alameshd under the journal: $(tr '\n' ' ' <"$NS_WORK/err")"
+fi
+no_iface "$I"
 
 # The missing file names the file.
 nsx "$NS" timeout --foreground 10 "$ALAMESHD" -c "$NS_WORK/missing.conf" >/dev/null 2>"$NS_WORK/err"
