@@ -86,6 +86,7 @@ for field in dump peers transfer endpoints; do
 done
 same "all pretty" show all
 same "show without arguments" show
+same "no arguments at all"
 same "interfaces" show interfaces
 pass "all, interfaces"
 
