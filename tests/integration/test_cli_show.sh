@@ -81,13 +81,25 @@ for ifn in "$IA" "$IB"; do
 	WG_HIDE_KEYS=never same "$ifn pretty, keys shown" show "$ifn"
 done
 pass "12 fields, pretty and showconf, on both"
+# A second peer on A and an interface with none: `all endpoints` names each
+# interface once, before its first peer, as wg does.
+must "second peer" wg set "$IA" peer "$MX_PUB" endpoint "[fd00:1::99]:51999"
+IE=$(ifname ce) || exit 1
+alameshd_conf "$NS_WORK/e.conf" "$IE" "$MX_PRIV" 51821
+ns_add "$NS_PREFIX-e" # its own: A's and B's already route fc00::/7
+ns_spawn alameshd-e "$NS_PREFIX-e" "$ALAMESHD" -c "$NS_WORK/e.conf"
+wait_for "test -S $WG_SOCK_DIR/$IE.sock && wg show $IE listen-port" 10 || fail "alameshd-e did not come up"
 for field in dump peers transfer endpoints; do
 	same "all $field" show all "$field"
 done
+[ "$(grep -o "$IA	" "$NS_WORK/theirs" | wc -l)" = 1 ] && [ "$(grep -o "$IE	" "$NS_WORK/theirs" | wc -l)" = 1 ] ||
+	fail "wg show all endpoints does not name $IA (2 peers) and $IE (none) once each (wg changed?)"
 same "all pretty" show all
 same "show without arguments" show
 same "no arguments at all"
 same "interfaces" show interfaces
+proc_stop alameshd-e TERM 10
+must "second peer out" wg set "$IA" peer "$MX_PUB" remove
 pass "all, interfaces"
 
 step "a dead socket (its daemon gone) and a file that is no socket, next to live daemons"
