@@ -195,7 +195,7 @@ static bool parse_uint(const char *s, uint32_t max, uint32_t *out)
 }
 
 /* What the kernel accepts (dev_valid_name), minus what is awkward in paths and logs. */
-static bool valid_ifname(const char *s)
+bool config_valid_ifname(const char *s)
 {
 	size_t len = strlen(s);
 
@@ -504,12 +504,13 @@ static void interface_key(struct parser *p, const char *name, const char *value)
 
 	switch ((enum iface_key)k) {
 	case IK_NAME:
-		if (!valid_ifname(value))
-			report(p, p->line, true,
-			       "invalid Name '%s': 1 to 15 characters, no '/', ':' or blanks",
-			       value);
-		else
+		if (!config_valid_ifname(value)) {
+			report(p, p->line, true, "invalid Name '%s': %s", value,
+			       CONFIG_IFNAME_RULE);
+		} else {
 			snprintf(cfg->ifname, sizeof(cfg->ifname), "%s", value);
+			cfg->name_line = p->line;
+		}
 		break;
 	case IK_PRIVATE_KEY:
 	case IK_PRIVATE_KEY_FILE:

@@ -6,6 +6,7 @@
 # FILE:LINE) at run time, as daemon/config.h specifies. At run time the
 # messages go through the daemon's log ("alameshd: " before them, or under
 # the journal <3> for errors and <4> for warnings); -t prints them bare.
+# -i names the interface over Name =, with a warning when they differ.
 set -u
 # shellcheck source=tests/lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
@@ -216,6 +217,48 @@ else
 	pass "alameshd under the journal: $(tr '\n' ' ' <"$NS_WORK/err")"
 fi
 no_iface "$I"
+
+# -i names the interface, over a different Name = (which -t and the running
+# daemon point out with a warning, and which is never created); a name -i
+# cannot take is refused before anything is made.
+I=$(ifname ci) && OTHER=$(ifname cn) || exit 1
+f=$(conf_file ci <<EOF
+[Interface]
+Name = $OTHER
+PrivateKey = $K_PRIV
+ListenPort = 51820
+EOF
+)
+warn="$f:2: warning: Name = $OTHER is overridden by -i $I"
+nsx "$NS" "$ALAMESHD" -t -i "$I" -c "$f" 2>"$NS_WORK/err"
+rc=$?
+if [ "$rc" -ne 0 ] || [ "$(cat "$NS_WORK/err")" != "$warn" ]; then
+	check_fail "alameshd -t -i $I over Name = $OTHER: exit $rc, $(head -c 300 "$NS_WORK/err") (want 0, $warn)"
+else
+	pass "alameshd -t -i: exit 0, $warn"
+fi
+ns_spawn alameshd-i "$NS" "$ALAMESHD" -i "$I" -c "$f"
+if ! wait_for "ip -n $NS -6 addr show dev $I | grep -q ' $K_ADDR/128'" 10; then
+	check_fail "alameshd -i $I: no $I with $K_ADDR after 10 s"
+elif ! wait_for "grep -qxF 'alameshd: $warn' '${PROC_LOG[alameshd-i]}'" 5; then
+	check_fail "alameshd -i $I: no warning 'alameshd: $warn' in: $(head -c 300 "${PROC_LOG[alameshd-i]}")"
+elif [ "$(wg show interfaces | tr ' ' '\n' | grep -c -x -e "$I" -e "$OTHER")" != 1 ] || ! wg show "$I" >/dev/null; then
+	check_fail "alameshd -i $I: control socket not $I's alone: $(wg show interfaces)"
+else
+	pass "alameshd -i $I: interface and control socket $I, not $OTHER; logs the override"
+fi
+proc_stop alameshd-i TERM 10
+[ "$PROC_RC" -eq 0 ] || check_fail "alameshd -i exit status $PROC_RC after SIGTERM"
+no_iface "$OTHER"
+for bad in "a/b" "" "0123456789abcdef" "a b" ".."; do
+	nsx "$NS" timeout --foreground 10 "$ALAMESHD" -i "$bad" -c "$f" >/dev/null 2>"$NS_WORK/err"
+	rc=$?
+	if [ "$rc" -ne 1 ] || ! grep -qF "invalid interface name '$bad' for -i" "$NS_WORK/err"; then
+		check_fail "alameshd -i '$bad': exit $rc, $(head -c 300 "$NS_WORK/err")"
+	fi
+done
+no_iface "$OTHER"
+pass "alameshd -i refuses names Name = would refuse"
 
 # The missing file names the file.
 nsx "$NS" timeout --foreground 10 "$ALAMESHD" -c "$NS_WORK/missing.conf" >/dev/null 2>"$NS_WORK/err"
