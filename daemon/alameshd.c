@@ -30,12 +30,15 @@
 #include "wgproto/crypto.h"
 
 #define TICK_NS (100 * NSEC_PER_MSEC)
+/* Where alamesh.conf(5) says the configuration lives, read when -c is not given. */
+#define DEFAULT_CONFIG "/etc/alamesh/alamesh.conf"
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: alameshd [-v] [-i IFNAME] -c FILE\n"
-		   "       alameshd -t [-i IFNAME] -c FILE\n"
-		   "  -c FILE   configuration file (alamesh.conf(5))\n"
+	fprintf(f, "Usage: alameshd [-v] [-i IFNAME] [-c FILE]\n"
+		   "       alameshd -t [-i IFNAME] [-c FILE]\n"
+		   "  -c FILE   configuration file (alamesh.conf(5)), by default\n"
+		   "            " DEFAULT_CONFIG "\n"
 		   "  -i IFNAME the interface's name, whatever Name = says\n"
 		   "  -t        check the configuration and exit: 0 if good, else 1 with\n"
 		   "            one line per problem\n"
@@ -242,7 +245,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	const char *path = NULL, *ifname = NULL;
+	const char *path = DEFAULT_CONFIG, *ifname = NULL;
 	bool verbose = false, check_only = false;
 	struct config cfg = {0};
 	struct device dev = {
@@ -273,7 +276,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (!path || optind != argc) {
+	if (optind != argc) {
 		usage(stderr);
 		return 1;
 	}

@@ -6,13 +6,14 @@
 # FILE:LINE) at run time, as daemon/config.h specifies. At run time the
 # messages go through the daemon's log ("alameshd: " before them, or under
 # the journal <3> for errors and <4> for warnings); -t prints them bare.
-# -i names the interface over Name =, with a warning when they differ.
+# -i names the interface over Name =, with a warning when they differ;
+# without -c the file is /etc/alamesh/alamesh.conf.
 set -u
 # shellcheck source=tests/lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
 
 need_root
-need_tool ip wg
+need_tool ip wg unshare mount
 need_alamesh
 
 NS="$NS_PREFIX-c"
@@ -270,6 +271,35 @@ elif ! grep -qF "$NS_WORK/missing.conf" "$NS_WORK/err"; then
 else
 	pass "missing config: exit 1, $(head -n1 "$NS_WORK/err")"
 fi
+
+# Without -c the file is /etc/alamesh/alamesh.conf, as alamesh.conf(5) says:
+# tried in a mount namespace of its own, on a tmpfs over /etc, so that this
+# host's own /etc is neither read nor touched.
+default_conf() {
+	unshare -m sh -c '
+		mount -t tmpfs -o mode=0755 tmpfs /etc || exit 99
+		if [ -n "$2" ]; then
+			mkdir /etc/alamesh && (umask 077 && printf "%s" "$2" >/etc/alamesh/alamesh.conf)
+		fi
+		exec "$1" -t' sh "$ALAMESHD" "${1:-}" >/dev/null 2>"$NS_WORK/err"
+}
+default_conf
+rc=$?
+if [ "$rc" -ne 1 ] || [ "$(cat "$NS_WORK/err")" != "/etc/alamesh/alamesh.conf: No such file or directory" ]; then
+	check_fail "alameshd -t without -c or a default file: exit $rc, $(head -c 300 "$NS_WORK/err")"
+else
+	pass "alameshd -t without -c reads /etc/alamesh/alamesh.conf: $(cat "$NS_WORK/err")"
+fi
+default_conf "$(printf '[Interface]\nPrivateKey = %s\nColour = blue\n' "$K_PRIV")"
+rc=$?
+if [ "$rc" -ne 1 ] || [ "$(cat "$NS_WORK/err")" != "/etc/alamesh/alamesh.conf:3: unknown key 'Colour' in [Interface]" ]; then
+	check_fail "alameshd -t without -c, default file with an unknown key: exit $rc, $(head -c 300 "$NS_WORK/err")"
+else
+	pass "alameshd -t without -c checks /etc/alamesh/alamesh.conf: $(cat "$NS_WORK/err")"
+fi
+default_conf "$(printf '[Interface]\nPrivateKey = %s\n' "$K_PRIV")"
+rc=$?
+[ "$rc" -eq 0 ] || check_fail "alameshd -t without -c, a good default file: exit $rc, $(head -c 300 "$NS_WORK/err")"
 
 # The control: a good config passes -t (and -t creates nothing either).
 I=$(ifname c8) || exit 1
