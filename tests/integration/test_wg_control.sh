@@ -6,8 +6,9 @@
 # changing its endpoint and keepalive, removing it, changing the listen port
 # and the private key (and with it the address on the TUN); a request with
 # one bad line changes nothing; the socket is 0600, a second daemon for the
-# interface is refused and a stale socket is replaced. Last, no key or
-# secret of the run appears in any daemon log (run with -v).
+# interface is refused and a stale socket is replaced; hostile clients are
+# refused or cut off; a setconf of 15,000 peers (over 2 MiB) is taken whole.
+# Last, no key or secret of the run appears in any daemon log (run with -v).
 set -u
 # shellcheck source=tests/lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
@@ -240,13 +241,20 @@ ask(b"set=1\n" + b"a" * 3000 + b"\n\n", 1)
 ask(b"get=routes\n\n", 95)
 # Two requests on one connection are answered in turn.
 out = ask(b"get=1\n\nget=1\n\n")
-# Oversize: a request that never ends is cut off at the limit.
+# Oversize: a request that never ends is cut off at the limit, 512 bytes
+# for each of 65536 peers and a little more (daemon/uapi.h), not later.
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.connect(path); s.settimeout(10)
+sent, cut = 0, False
 try:
-    for i in range(64):
+    for i in range(1024):
         s.sendall(b"x" * 65536)
-except (BrokenPipeError, ConnectionResetError, socket.timeout):
-    pass
+        sent += 65536
+except (BrokenPipeError, ConnectionResetError):
+    cut = True
+if not cut:
+    sys.exit("a request of %d bytes was not cut off" % sent)
+if sent > 33 * 1024 * 1024:
+    sys.exit("a request was cut off only after %d bytes" % sent)
 s.close()
 for s in idle: s.close()
 ask(b"get=1\n\n", 0)
@@ -254,6 +262,38 @@ print("hostile clients handled")
 EOF
 [ "$(wg show "$IA" listen-port)" = 52100 ] || fail "daemon not answering after hostile clients"
 pass "garbage and floods refused, the daemon keeps answering"
+
+step "wg setconf of 15,000 peers (over 2 MiB, as showconf prints them), and back"
+# Random public keys with a preshared key, an endpoint and their own /128
+# each: about 270 bytes a peer, 4 MB in one request.
+# (setconf without a PrivateKey would remove the key, which alameshd refuses.)
+python3 - "$NS_WORK/big.conf" "$MA_PRIV" <<'EOF' || fail "cannot write the big config"
+import base64, hashlib, ipaddress, os, sys
+with open(sys.argv[1], "w") as f:
+    f.write("[Interface]\nPrivateKey = %s\nListenPort = 52100\n" % sys.argv[2])
+    for i in range(15000):
+        raw = os.urandom(32)
+        addr = ipaddress.IPv6Address(b"\xfc" + hashlib.blake2s(b"alamesh address" + raw).digest()[:15])
+        f.write("\n[Peer]\nPublicKey = %s\nPresharedKey = %s\nAllowedIPs = %s/128\nEndpoint = [fd00:ff::%x]:51820\n"
+                % (base64.b64encode(raw).decode(), base64.b64encode(os.urandom(32)).decode(), addr, i + 1))
+EOF
+t0=$(date +%s.%N)
+must "wg setconf of 15,000 peers" wg setconf "$IA" "$NS_WORK/big.conf"
+t1=$(date +%s.%N)
+[ "$(wg show "$IA" peers | wc -l)" = 15000 ] || fail "after setconf: $(wg show "$IA" peers | wc -l) peers, want 15000"
+[ "$(wg show "$IA" public-key)" = "$MA_PUB" ] || fail "setconf changed the key"
+wg show "$IA" endpoints | grep -q $'\t\\[fd00:ff::3a98\\]:51820$' || fail "peer 15000's endpoint missing"
+wg showconf "$IA" >"$NS_WORK/big.showconf" || fail "wg showconf of 15,000 peers"
+size=$(stat -c %s "$NS_WORK/big.showconf")
+[ "$size" -gt $((2 * 1024 * 1024)) ] || fail "showconf is only $size bytes: the test proves nothing"
+must "wg setconf of showconf's output" wg setconf "$IA" "$NS_WORK/big.showconf"
+t2=$(date +%s.%N)
+[ "$(wg show "$IA" peers | wc -l)" = 15000 ] || fail "after setconf of showconf: $(wg show "$IA" peers | wc -l) peers"
+printf '[Interface]\nPrivateKey = %s\nListenPort = 52100\n' "$MA_PRIV" >"$NS_WORK/none.conf"
+must "setconf without peers" wg setconf "$IA" "$NS_WORK/none.conf"
+[ -z "$(wg show "$IA" peers)" ] || fail "peers left after a setconf without any"
+pass "$(awk -v a="$t0" -v b="$t1" -v c="$t2" -v n="$size" 'BEGIN {
+	printf "setconf: 15,000 peers in %.1f s; showconf (%d bytes) and setconf again in %.1f s; cleared", b - a, n, c - b }')"
 
 step "no secret in any log"
 for f in "${PROC_LOG[alameshd-a]}" "${PROC_LOG[alameshd-a2]}" "$NS_WORK/a2.log"; do
