@@ -199,8 +199,8 @@ wait_for "ip -n $NS_A -6 addr show dev $IA | grep -q ' $MA_ADDR/128'" 10 || fail
 [ "$(wg show "$IA" listen-port)" = 52100 ] || fail "the new daemon does not answer on $sock"
 pass "stale socket replaced"
 
-step "hostile clients: garbage, oversize, silence"
-python3 - "$sock" <<'EOF' || fail "hostile clients"
+step "hostile clients: garbage, oversize, silence, a drip feed"
+python3 - "$sock" <<'EOF' >"$NS_WORK/hostile.out" 2>&1 || fail "hostile clients: $(cat "$NS_WORK/hostile.out")"
 import socket, sys, time
 path = sys.argv[1]
 def ask(data, expect_errno=None):
@@ -258,10 +258,56 @@ if sent > 33 * 1024 * 1024:
 s.close()
 for s in idle: s.close()
 ask(b"get=1\n\n", 0)
+# A silent client and one that drips a byte a second, never ending its
+# request, are both cut off after UAPI_CONN_TIMEOUT (5 s) from when they
+# connected; meanwhile the daemon answers everyone else at once.
+import threading
+cut = {}
+def silent():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.connect(path); t0 = time.monotonic()
+    s.settimeout(15)
+    try:
+        data = s.recv(1)
+    except socket.timeout:
+        data = b"(still open after 15 s)"
+    except ConnectionResetError:
+        data = b""
+    cut["silent"] = (time.monotonic() - t0, data)
+def drip():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.connect(path); t0 = time.monotonic()
+    s.settimeout(1) # the recv's wait paces the drip
+    closed = False
+    for i in range(15):
+        try:
+            s.send(b"x")
+            closed = s.recv(1) == b""
+        except socket.timeout:
+            pass
+        except (BrokenPipeError, ConnectionResetError):
+            closed = True
+        if closed:
+            break
+    cut["drip"] = (time.monotonic() - t0, b"" if closed else b"(still open after 15 s)")
+threads = [threading.Thread(target=f) for f in (silent, drip)]
+for th in threads: th.start()
+slowest = 0.0
+while any(th.is_alive() for th in threads):
+    t0 = time.monotonic()
+    ask(b"get=1\n\n", 0)
+    slowest = max(slowest, time.monotonic() - t0)
+    time.sleep(0.5)
+for th in threads: th.join()
+for name, (after, data) in sorted(cut.items()):
+    if data != b"" or not 4.8 <= after <= 7.0:
+        sys.exit("%s client: cut off after %.1f s (%r), want about 5 s" % (name, after, data))
+if slowest > 1.0:
+    sys.exit("a get=1 took %.1f s while the slow clients held on" % slowest)
+print("silent client cut off after %.1f s, drip-feeding one after %.1f s; the slowest get=1 meanwhile %.2f s"
+      % (cut["silent"][0], cut["drip"][0], slowest))
 print("hostile clients handled")
 EOF
 [ "$(wg show "$IA" listen-port)" = 52100 ] || fail "daemon not answering after hostile clients"
-pass "garbage and floods refused, the daemon keeps answering"
+pass "garbage and floods refused, the daemon keeps answering; $(grep -m1 "^silent client" "$NS_WORK/hostile.out")"
 
 step "wg setconf of 15,000 peers (over 2 MiB, as showconf prints them), and back"
 # Random public keys with a preshared key, an endpoint and their own /128
