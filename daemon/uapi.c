@@ -273,15 +273,11 @@ static void want_write(struct uapi_server *srv, struct uapi_conn *c, bool on)
 static bool conn_read(struct uapi_server *srv, struct uapi_conn *c)
 {
 	for (;;) {
-		if (c->incap - c->inlen < UAPI_READ_CHUNK) {
-			if (c->incap >= UAPI_MAX_REQUEST) {
-				log_warn("control socket: request over %d bytes, refused",
-					 UAPI_MAX_REQUEST);
-				reply_errno(c, EMSGSIZE);
-				c->closing = true;
-				return true;
-			}
+		/* Doubled as bytes arrive, never past the bound: a slow client holds little. */
+		if (c->incap - c->inlen < UAPI_READ_CHUNK && c->incap < UAPI_MAX_REQUEST) {
 			size_t cap = c->incap ? c->incap * 2 : UAPI_READ_CHUNK * 2;
+			if (cap > UAPI_MAX_REQUEST)
+				cap = UAPI_MAX_REQUEST;
 			char *n = malloc(cap);
 			if (!n)
 				return false;
@@ -290,6 +286,13 @@ static bool conn_read(struct uapi_server *srv, struct uapi_conn *c)
 			wipe_free(c->in, c->incap);
 			c->in = n;
 			c->incap = cap;
+		}
+		if (c->inlen == c->incap) {
+			log_warn("control socket: request over %d bytes, refused",
+				 UAPI_MAX_REQUEST);
+			reply_errno(c, EMSGSIZE);
+			c->closing = true;
+			return true;
 		}
 		ssize_t r = read(c->fd, c->in + c->inlen, c->incap - c->inlen);
 		if (r == 0)

@@ -183,12 +183,23 @@ static void dump_print(const struct uapi_device_info *dev, bool with_interface)
 	}
 }
 
-/* One line per peer: its key, a tab, then what field prints. */
+/*
+ * One line per peer: its key, a tab, then what field prints. With several
+ * interfaces each line starts with the interface's name, except for
+ * endpoints: wg(8) writes that name once, before the first peer's line (and
+ * alone, without a newline, for an interface without peers). The same
+ * bytes here, for the scripts written against wg.
+ */
 static void per_peer(const struct uapi_device_info *dev, bool with_interface, const char *field)
 {
+	bool name_once = !strcmp(field, "endpoints");
+
+	if (name_once)
+		prefix(dev, with_interface);
 	for (size_t i = 0; i < dev->npeers; i++) {
 		const struct uapi_peer_info *p = &dev->peers[i];
-		prefix(dev, with_interface);
+		if (!name_once)
+			prefix(dev, with_interface);
 		if (!strcmp(field, "peers")) {
 			printf("%s\n", key(p->public_key));
 			continue;
