@@ -108,11 +108,11 @@ struct device {
 	_Atomic unsigned int addr_cur;
 	int tun_fd;
 	int udp_fd;
-	int wake_fd;	    /* eventfd: data threads -> control thread */
-	int stop_fd;	    /* eventfd: control thread -> data threads */
-	int rx_kick_fd;	    /* eventfd: the receive thread polls udp_fd afresh (rebound) */
-	bool udp_gso;	    /* send trains of datagrams with UDP_SEGMENT (tx thread) */
-	atomic_bool failed; /* a data thread died: the control loop stops */
+	int wake_fd;	     /* eventfd: data threads -> control thread */
+	int stop_fd;	     /* eventfd: control thread -> data threads */
+	int rx_kick_fd;	     /* eventfd: the receive thread polls udp_fd afresh (rebound) */
+	atomic_bool udp_gso; /* send trains of datagrams with UDP_SEGMENT (data threads) */
+	atomic_bool failed;  /* a data thread died: the control loop stops */
 
 	struct wg_identity identity;
 	struct wg_cookie_checker cookie_checker;

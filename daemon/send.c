@@ -343,7 +343,8 @@ static unsigned int build_messages(struct device *dev, struct tx_batch *b, unsig
 	unsigned int nmsg = into;
 
 	for (unsigned int i = first; i < b->nout;) {
-		unsigned int n = dev->udp_gso ? gso_run(b, i) : 1;
+		unsigned int n =
+		    atomic_load_explicit(&dev->udp_gso, memory_order_relaxed) ? gso_run(b, i) : 1;
 		struct msghdr *m = &b->msg[nmsg].msg_hdr;
 
 		*m = (struct msghdr){
@@ -382,20 +383,29 @@ static void flush(struct device *dev, struct tx_batch *b)
 			continue;
 		if (r < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
 			struct pollfd pfd = {.fd = dev->udp_fd, .events = POLLOUT};
-			if (poll(&pfd, 1, 100) > 0)
+			int w = poll(&pfd, 1, 100);
+			if (w > 0 || (w < 0 && errno == EINTR))
 				continue;
+			/*
+			 * No room for that long: the underlay is stuck. Waiting
+			 * again for each message left would hold the thread for
+			 * seconds; what is left of the batch is dropped instead.
+			 */
+			break;
 		}
 		if (r < 0 && (errno == EIO || errno == EMSGSIZE || errno == EINVAL) &&
-		    dev->udp_gso && b->msg[done].msg_hdr.msg_iovlen > 1) {
+		    b->msg[done].msg_hdr.msg_iovlen > 1) {
 			/*
 			 * The route cannot take a train (no checksum offload, or a
 			 * segment over its MTU, which a lone datagram may still
 			 * pass by fragmentation): from now on, one datagram each.
+			 * The message says it was a train, not the flag, which
+			 * another thread may have cleared since it was built.
 			 */
-			log_warn(
-			    "UDP segmentation offload refused (%s); sending datagrams one by one",
-			    strerror(errno));
-			dev->udp_gso = false;
+			if (atomic_exchange_explicit(&dev->udp_gso, false, memory_order_relaxed))
+				log_warn("UDP segmentation offload refused (%s); sending datagrams "
+					 "one by one",
+					 strerror(errno));
 			unsigned int first = (unsigned int)(b->msg[done].msg_hdr.msg_iov - b->iov);
 			nmsg = done + build_messages(dev, b, first, done);
 			continue;
