@@ -209,6 +209,16 @@ uint64_t random_jitter(void);
 
 /* send.c */
 void *tx_thread_main(void *arg);
+/*
+ * Takes the current keypair and n counters for a run of packets to p (call
+ * with p->lock held), and records the send with the timers. Returns the
+ * keypair with a reference, or NULL when there is no usable session (the
+ * caller stages the packets). Any thread may send to any peer this way.
+ */
+struct wg_keypair *peer_begin_send(struct peer *p, uint64_t now, uint32_t n, bool data,
+				   uint64_t *first, struct sockaddr_in6 *dst);
+/* Asks the control thread for a handshake with p, waking it once. */
+void peer_want_handshake(struct peer *p);
 void send_keepalive(struct peer *p, uint64_t now);
 /* Sends what waited for a session; with keepalive_if_none, a keepalive if nothing did. */
 void send_staged(struct peer *p, uint64_t now, bool keepalive_if_none);
