@@ -23,9 +23,7 @@
 #include "wgproto/messages.h"
 #include "wgproto/transport.h"
 
-#define TX_TID	     0
-#define ICMP_COST_NS (NSEC_PER_SEC / 100) /* 100 errors a second */
-#define ICMP_BURST   10
+#define TX_TID 0
 
 /* Stop reading when fewer slots than a typical 64 KiB super-packet needs are left. */
 #define TX_SLOTS_LOW (BATCH_SLOTS - 64)
@@ -220,24 +218,12 @@ void send_staged(struct peer *p, uint64_t now, bool keepalive_if_none)
 	stage_release(p->dev, list);
 }
 
-static bool icmp_allowed(struct device *dev, uint64_t now)
-{
-	uint64_t floor = now - ICMP_BURST * ICMP_COST_NS;
-
-	if (dev->icmp_tokens_ns < floor)
-		dev->icmp_tokens_ns = floor;
-	if (dev->icmp_tokens_ns + ICMP_COST_NS > now)
-		return false;
-	dev->icmp_tokens_ns += ICMP_COST_NS;
-	return true;
-}
-
 static void reply_unreachable(struct device *dev, const uint8_t *pkt, uint32_t len, uint64_t now)
 {
 	uint8_t out[VNET_HDR_LEN + 1280] = {0}; /* a zero vnet header: a plain packet */
 	size_t n;
 
-	if (!icmp_allowed(dev, now))
+	if (!icmp6_rate_allow(&dev->icmp_tokens_ns, now))
 		return;
 	n = icmp6_unreachable(out + VNET_HDR_LEN, sizeof(out) - VNET_HDR_LEN, pkt, len,
 			      device_addr(dev), 0);
