@@ -119,6 +119,30 @@ ns_add() {
 	ip -n "$ns" link set lo up || fail "lo up in $ns"
 }
 
+# veth_link NSX NSY: joins two existing namespaces by a veth pair (the Nth
+# of the run, N counting from 1) with
+#   NSX: 10.N.0.1/24 fd00:N::1/64     NSY: 10.N.0.2/24 fd00:N::2/64
+# The addresses are left in U4_X U4_Y U6_X U6_Y, the veth names in V_X V_Y.
+veth_link() {
+	local x=$1 y=$2
+	NS_PAIRS=$((NS_PAIRS + 1))
+	local n=$NS_PAIRS
+	local vx vy
+	vx=$(ifname "v${n}a") || exit 1
+	vy=$(ifname "v${n}b") || exit 1
+	ip link add "$vx" netns "$x" type veth peer name "$vy" netns "$y" ||
+		fail "veth $vx/$vy"
+	U4_X=10.$n.0.1 U4_Y=10.$n.0.2 U6_X=fd00:$n::1 U6_Y=fd00:$n::2 V_X=$vx V_Y=$vy
+	must "underlay $x" ip -n "$x" addr add "$U4_X/24" dev "$vx"
+	must "underlay $y" ip -n "$y" addr add "$U4_Y/24" dev "$vy"
+	must "underlay6 $x" ip -n "$x" addr add "$U6_X/64" dev "$vx" nodad
+	must "underlay6 $y" ip -n "$y" addr add "$U6_Y/64" dev "$vy" nodad
+	must "veth up" ip -n "$x" link set "$vx" up
+	must "veth up" ip -n "$y" link set "$vy" up
+	wait_for "ip netns exec $x ping -c1 -W1 $U4_Y" 10 || fail "underlay IPv4 $x -> $y"
+	wait_for "ip netns exec $x ping -6 -c1 -W1 $U6_Y" 10 || fail "underlay IPv6 $x -> $y"
+}
+
 # netns_pair A B: two namespaces "$NS_PREFIX-A" and "$NS_PREFIX-B" (their
 # names left in NS_A and NS_B) joined by a veth pair with
 #   A: 10.N.0.1/24 fd00:N::1/64     B: 10.N.0.2/24 fd00:N::2/64
@@ -126,25 +150,33 @@ ns_add() {
 # the veth names in V_A V_B.
 netns_pair() {
 	NS_A="$NS_PREFIX-$1" NS_B="$NS_PREFIX-$2"
-	local a=$NS_A b=$NS_B
-	NS_PAIRS=$((NS_PAIRS + 1))
-	local n=$NS_PAIRS
-	local va vb
-	va=$(ifname "v${n}a") || exit 1
-	vb=$(ifname "v${n}b") || exit 1
-	ns_add "$a"
-	ns_add "$b"
-	ip link add "$va" netns "$a" type veth peer name "$vb" netns "$b" ||
-		fail "veth $va/$vb"
-	U4_A=10.$n.0.1 U4_B=10.$n.0.2 U6_A=fd00:$n::1 U6_B=fd00:$n::2 V_A=$va V_B=$vb
-	must "underlay A" ip -n "$a" addr add "$U4_A/24" dev "$va"
-	must "underlay B" ip -n "$b" addr add "$U4_B/24" dev "$vb"
-	must "underlay A6" ip -n "$a" addr add "$U6_A/64" dev "$va" nodad
-	must "underlay B6" ip -n "$b" addr add "$U6_B/64" dev "$vb" nodad
-	must "veth up" ip -n "$a" link set "$va" up
-	must "veth up" ip -n "$b" link set "$vb" up
-	wait_for "ip netns exec $a ping -c1 -W1 $U4_B" 10 || fail "underlay IPv4 $a -> $b"
-	wait_for "ip netns exec $a ping -6 -c1 -W1 $U6_B" 10 || fail "underlay IPv6 $a -> $b"
+	ns_add "$NS_A"
+	ns_add "$NS_B"
+	veth_link "$NS_A" "$NS_B"
+	U4_A=$U4_X U4_B=$U4_Y U6_A=$U6_X U6_B=$U6_Y V_A=$V_X V_B=$V_Y
+}
+
+# netns_line A B C: three namespaces in a line, A - B - C, each link a veth
+# pair as netns_pair makes them. B routes nothing between its two links, so
+# A and C cannot reach each other's underlay: only tunnels through B join
+# them. Sets NS_A NS_B NS_C and, named by the near end and then the far
+# one, the underlay addresses U4_AB U4_BA U6_AB U6_BA (the A-B link) and
+# U4_BC U4_CB U6_BC U6_CB (the B-C link).
+netns_line() {
+	NS_A="$NS_PREFIX-$1" NS_B="$NS_PREFIX-$2" NS_C="$NS_PREFIX-$3"
+	ns_add "$NS_A"
+	ns_add "$NS_B"
+	ns_add "$NS_C"
+	veth_link "$NS_A" "$NS_B"
+	U4_AB=$U4_X U4_BA=$U4_Y U6_AB=$U6_X U6_BA=$U6_Y
+	veth_link "$NS_B" "$NS_C"
+	U4_BC=$U4_X U4_CB=$U4_Y U6_BC=$U6_X U6_CB=$U6_Y
+	must "no IPv4 forwarding on B" nsx "$NS_B" sysctl -qw net.ipv4.ip_forward=0
+	must "no IPv6 forwarding on B" nsx "$NS_B" sysctl -qw net.ipv6.conf.all.forwarding=0
+	if nsx "$NS_A" ping -c1 -W1 "$U4_CB" >/dev/null 2>&1 ||
+		nsx "$NS_A" ping -6 -c1 -W1 "$U6_CB" >/dev/null 2>&1; then
+		fail "A reaches C's underlay: the line is not a line"
+	fi
 }
 
 # use_underlay 4|6 PORT: sets EP_A and EP_B, the "host:port" of A and B on
