@@ -418,6 +418,41 @@ alameshd_pair_start() {
 	alameshd_start alameshd-b "$NS_B" "$NS_WORK/b.conf" "$IB" "$MB_ADDR"
 }
 
+# alameshd_line_start: alameshd-a, -b and -c (nodes MA, MB, MC) on the line
+# netns_line made, linked by static peers A <-> B and B <-> C (with
+# keepalives), and a registry (a bare git repository read over file://)
+# that lists all three as members without endpoints: it peers no one more,
+# but origin validation takes routes only for members, static peers and
+# ourselves, so without it A would refuse a route to C. Sets IA IB IC.
+alameshd_line_start() {
+	local reg=$NS_WORK/registry.git src=$NS_WORK/registry-src n
+	IA=$(ifname la) && IB=$(ifname lb) && IC=$(ifname lc) || exit 1
+	git init -q --bare -b main "$reg" || fail "git init --bare"
+	git init -q -b main "$src" && git -C "$src" config user.email t@example.org &&
+		git -C "$src" config user.name test || fail "git init"
+	mkdir -p "$src/members"
+	printf '[Member]\nPublicKey = %s\n' "$MA_PUB" >"$src/members/a.conf"
+	printf '[Member]\nPublicKey = %s\n' "$MB_PUB" >"$src/members/b.conf"
+	printf '[Member]\nPublicKey = %s\n' "$MC_PUB" >"$src/members/c.conf"
+	git -C "$src" add -A . && git -C "$src" commit -qm "a, b and c" &&
+		git -C "$src" push -q "$reg" main 2>/dev/null || fail "publish the registry"
+	alameshd_conf "$NS_WORK/a.conf" "$IA" "$MA_PRIV" 51820
+	alameshd_conf_peer "$NS_WORK/a.conf" "$MB_PUB" "$U4_BA:51820" 25
+	alameshd_conf "$NS_WORK/b.conf" "$IB" "$MB_PRIV" 51820
+	alameshd_conf_peer "$NS_WORK/b.conf" "$MA_PUB" "$U4_AB:51820" 25
+	alameshd_conf_peer "$NS_WORK/b.conf" "$MC_PUB" "$U4_CB:51820" 25
+	alameshd_conf "$NS_WORK/c.conf" "$IC" "$MC_PRIV" 51820
+	alameshd_conf_peer "$NS_WORK/c.conf" "$MB_PUB" "$U4_BC:51820" 25
+	for n in a b c; do
+		printf '\n[Registry]\nURL = file://%s\nBranch = main\nInterval = 1h\nCacheDir = %s\n' \
+			"$reg" "$NS_WORK/cache-$n" >>"$NS_WORK/$n.conf"
+		"$ALAMESHD" -t -c "$NS_WORK/$n.conf" || fail "-t refuses $n.conf"
+	done
+	alameshd_start alameshd-a "$NS_A" "$NS_WORK/a.conf" "$IA" "$MA_ADDR"
+	alameshd_start alameshd-b "$NS_B" "$NS_WORK/b.conf" "$IB" "$MB_ADDR"
+	alameshd_start alameshd-c "$NS_C" "$NS_WORK/c.conf" "$IC" "$MC_ADDR"
+}
+
 # ---- wireguard-go -------------------------------------------------------------
 
 # wggo_start NAME NS IFNAME KEYFILE PORT ADDR: wireguard-go in the foreground

@@ -8,8 +8,9 @@
 #                 decrypted and sealed again in B's receive thread
 # for BENCH_SECONDS (default 10) seconds each, in fresh namespaces. Prints
 # Gbit/s and TCP retransmits for each and the relay's share of the direct
-# figure. Static peers only (A <-> B <-> C): A's route to C through B comes
-# from the routing protocol, so this waits until routing is wired in, when
+# figure. Static peers A <-> B <-> C and a registry of the three
+# (alameshd_line_start): A's route to C through B comes from the routing
+# protocol, so this waits until routing is merged with forwarding, when
 # it becomes a phase of tests/bench/bench.sh (phase_alamesh-relay below
 # drops in as it is, with "alamesh-relay" added to PHASES).
 # shellcheck disable=SC2317  # the phases are called by name
@@ -21,7 +22,7 @@ SECS=${BENCH_SECONDS:-10}
 case $SECS in '' | *[!0-9]* | 0) fail "BENCH_SECONDS must be a positive integer" ;; esac
 ROUTE_WAIT=${ROUTE_WAIT:-60}
 need_root
-need_tool ip iperf3 wg python3 ss
+need_tool ip iperf3 wg python3 ss git
 need_alamesh
 
 phase_alamesh() {
@@ -41,18 +42,7 @@ phase_alamesh-relay() {
 	new_node MA
 	new_node MB
 	new_node MC
-	local ia ib ic
-	ia=$(ifname ra) && ib=$(ifname rb) && ic=$(ifname rc) || exit 1
-	alameshd_conf "$NS_WORK/a.conf" "$ia" "$MA_PRIV" 51820
-	alameshd_conf_peer "$NS_WORK/a.conf" "$MB_PUB" "$U4_BA:51820" 25
-	alameshd_conf "$NS_WORK/b.conf" "$ib" "$MB_PRIV" 51820
-	alameshd_conf_peer "$NS_WORK/b.conf" "$MA_PUB" "$U4_AB:51820" 25
-	alameshd_conf_peer "$NS_WORK/b.conf" "$MC_PUB" "$U4_CB:51820" 25
-	alameshd_conf "$NS_WORK/c.conf" "$ic" "$MC_PRIV" 51820
-	alameshd_conf_peer "$NS_WORK/c.conf" "$MB_PUB" "$U4_BC:51820" 25
-	alameshd_start alameshd-a "$NS_A" "$NS_WORK/a.conf" "$ia" "$MA_ADDR"
-	alameshd_start alameshd-b "$NS_B" "$NS_WORK/b.conf" "$ib" "$MB_ADDR"
-	alameshd_start alameshd-c "$NS_C" "$NS_WORK/c.conf" "$ic" "$MC_ADDR"
+	alameshd_line_start
 	ping_until "$NS_A" "$MC_ADDR" "$ROUTE_WAIT" || fail "no route A -> C through B"
 	iperf_server iperf "$NS_C"
 	iperf_gbps "$NS_A" "$MC_ADDR" "$SECS" >"$NS_WORK/result.alamesh-relay" ||

@@ -2,31 +2,31 @@
 # needs-routing
 #
 # Forwarding through a member: three alameshd in a line A - B - C, where A
-# and C cannot reach each other's underlay, with static peers only (A <-> B
-# and B <-> C; no registry). Once the routing protocol has given A a route
-# to C through B (and C one to A), this checks on the wire that:
+# and C cannot reach each other's underlay. The links are static peers
+# (A <-> B and B <-> C); a registry (a bare git repository read over
+# file://) lists the three as members without endpoints, which peers no one
+# more but lets each accept routes to the others' addresses: origin
+# validation takes members, static peers and ourselves only (routing/origin.h),
+# so with static peers alone A would refuse C's address (alameshd_line_start
+# in tests/lib/netns.sh). Once the routing
+# protocol has given A a route to C through B (and C one to A), this checks
+# on the wire that:
 #   ping A -> C goes through B, both ways;
 #   traceroute6 from A to C names B's mesh address as the first hop and C
 #   as the second (B answers the probe of hop limit 1 with Time Exceeded);
 #   a ping from A with hop limit 1 gets Time Exceeded from B;
 #   iperf3 moves data from A to C and from C to A through B;
-#   B counts the relayed bytes on both of its peers.
+#   B counts the relayed bytes.
 #
 # Pending: it lives in tests/integration/pending/ (which the runner does not
-# read) until the router installs routes through relays in dev->routes and
-# sets peer->is_router; then it moves to tests/integration/.
-#
-# Note for the routing side: A's origin validation must accept C's address
-# although C is not A's static peer (routing/origin.h accepts members,
-# static peers and ourselves). If registry-less relaying is not meant to
-# work, give this test a registry (see test_registry_sync.sh) with A, B and
-# C as members, B alone with an Endpoint reachable from both.
+# read) until the router's routes and peer->is_router are merged with the
+# data path's forwarding; then it moves to tests/integration/.
 set -u
 # shellcheck source=tests/lib/netns.sh
 . "$(dirname "$0")/../../lib/netns.sh"
 
 need_root
-need_tool ip wg ping traceroute6 iperf3 python3 ss
+need_tool ip wg ping traceroute6 iperf3 python3 ss git
 need_alamesh
 
 # How long the routing may take to give A and C routes through B.
@@ -36,22 +36,9 @@ netns_line a b c
 new_node MA
 new_node MB
 new_node MC
-IA=$(ifname fa) && IB=$(ifname fb) && IC=$(ifname fc) || exit 1
 
-step "three daemons in a line, static peers A <-> B <-> C"
-alameshd_conf "$NS_WORK/a.conf" "$IA" "$MA_PRIV" 51820
-alameshd_conf_peer "$NS_WORK/a.conf" "$MB_PUB" "$U4_BA:51820" 25
-alameshd_conf "$NS_WORK/b.conf" "$IB" "$MB_PRIV" 51820
-alameshd_conf_peer "$NS_WORK/b.conf" "$MA_PUB" "$U4_AB:51820" 25
-alameshd_conf_peer "$NS_WORK/b.conf" "$MC_PUB" "$U4_CB:51820" 25
-alameshd_conf "$NS_WORK/c.conf" "$IC" "$MC_PRIV" 51820
-alameshd_conf_peer "$NS_WORK/c.conf" "$MB_PUB" "$U4_BC:51820" 25
-for n in a b c; do
-	"$ALAMESHD" -t -c "$NS_WORK/$n.conf" || fail "-t refuses $n.conf"
-done
-alameshd_start alameshd-a "$NS_A" "$NS_WORK/a.conf" "$IA" "$MA_ADDR"
-alameshd_start alameshd-b "$NS_B" "$NS_WORK/b.conf" "$IB" "$MB_ADDR"
-alameshd_start alameshd-c "$NS_C" "$NS_WORK/c.conf" "$IC" "$MC_ADDR"
+step "three daemons in a line, static peers A <-> B <-> C, a registry of the three"
+alameshd_line_start
 
 step "the direct tunnels"
 ping_until "$NS_A" "$MB_ADDR" 15 || fail "ping A -> B"
