@@ -110,7 +110,7 @@ fuzz:
 # Installs every Debian package the build, the tests and the benchmarks use.
 DEB_PKGS := build-essential pkg-config clang libclang-rt-14-dev clang-format mandoc \
             libsodium-dev libb2-dev libgit2-dev libmnl-dev libinih-dev libcmocka-dev \
-            wireguard-go wireguard-tools yggdrasil iperf3 iputils-ping iproute2 git \
+            wireguard-go wireguard-tools yggdrasil iperf3 iputils-ping traceroute iproute2 git \
             procps psmisc kmod python3 coreutils util-linux systemd \
             openssh-server openssh-client openssl
 deps:

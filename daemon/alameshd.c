@@ -22,6 +22,7 @@
 #include "daemon/config.h"
 #include "daemon/device.h"
 #include "daemon/log.h"
+#include "daemon/mesh.h"
 #include "daemon/notify.h"
 #include "daemon/privs.h"
 #include "daemon/registry.h"
@@ -30,16 +31,38 @@
 #include "wgproto/crypto.h"
 
 #define TICK_NS (100 * NSEC_PER_MSEC)
+/* Where alamesh.conf(5) says the configuration lives, read when -c is not given. */
+#define DEFAULT_CONFIG "/etc/alamesh/alamesh.conf"
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: alameshd [-v] -c FILE\n"
-		   "       alameshd -t -c FILE\n"
-		   "  -c FILE   configuration file (alamesh.conf(5))\n"
+	fprintf(f, "Usage: alameshd [-v] [-i IFNAME] [-c FILE]\n"
+		   "       alameshd -t [-i IFNAME] [-c FILE]\n"
+		   "  -c FILE   configuration file (alamesh.conf(5)), by default\n"
+		   "            " DEFAULT_CONFIG "\n"
+		   "  -i IFNAME the interface's name, whatever Name = says\n"
 		   "  -t        check the configuration and exit: 0 if good, else 1 with\n"
 		   "            one line per problem\n"
 		   "  -v        log debug messages\n"
 		   "  -h        this help\n");
+}
+
+/*
+ * -i names the interface, as the instance of alameshd@.service does: the
+ * command line wins over Name =, and a different Name = is pointed out (a
+ * copied file, most likely) but does not stop the start.
+ */
+static void name_from_command_line(struct config *cfg, const char *ifname, bool check_only)
+{
+	if (cfg->name_line && strcmp(cfg->ifname, ifname)) {
+		if (check_only)
+			fprintf(stderr, "%s:%d: warning: Name = %s is overridden by -i %s\n",
+				cfg->path, cfg->name_line, cfg->ifname, ifname);
+		else
+			log_warn("%s:%d: warning: Name = %s is overridden by -i %s", cfg->path,
+				 cfg->name_line, cfg->ifname, ifname);
+	}
+	snprintf(cfg->ifname, sizeof(cfg->ifname), "%s", ifname);
 }
 
 static int add_peers(struct device *dev, const struct config *cfg)
@@ -117,6 +140,7 @@ static void tick(struct device *dev)
 
 	for (size_t i = 0; i < dev->npeers; i++)
 		peer_tick(dev->peers[i], now);
+	mesh_tick(dev, now);
 }
 
 /* Peers with a persistent keepalive are dialled at once, as wg(8) does. */
@@ -196,6 +220,7 @@ static int run(struct device *dev, struct uapi_server *uapi, const sigset_t *mas
 			} else if (fd == dev->wake_fd) {
 				drain(dev->wake_fd);
 				handshake_process_queue(dev);
+				mesh_process_queue(dev);
 				tick(dev);
 			} else if (dev->sync && fd == registry_sync_fd(dev->sync)) {
 				const char *summary;
@@ -223,7 +248,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	const char *path = NULL;
+	const char *path = DEFAULT_CONFIG, *ifname = NULL;
 	bool verbose = false, check_only = false;
 	struct config cfg = {0};
 	struct device dev = {
@@ -232,10 +257,13 @@ int main(int argc, char **argv)
 	sigset_t mask;
 	int opt, rc;
 
-	while ((opt = getopt(argc, argv, "c:tvh")) != -1) {
+	while ((opt = getopt(argc, argv, "c:i:tvh")) != -1) {
 		switch (opt) {
 		case 'c':
 			path = optarg;
+			break;
+		case 'i':
+			ifname = optarg;
 			break;
 		case 't':
 			check_only = true;
@@ -251,8 +279,13 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (!path || optind != argc) {
+	if (optind != argc) {
 		usage(stderr);
+		return 1;
+	}
+	if (ifname && !config_valid_ifname(ifname)) {
+		fprintf(stderr, "alameshd: invalid interface name '%s' for -i: %s\n", ifname,
+			CONFIG_IFNAME_RULE);
 		return 1;
 	}
 	log_init(verbose);
@@ -260,8 +293,13 @@ int main(int argc, char **argv)
 		log_error("cannot initialise libsodium");
 		return 1;
 	}
-	/* With -t unknown keys are errors; a running daemon only warns of them. */
-	rc = config_load(&cfg, path, check_only, stderr);
+	/*
+	 * With -t unknown keys are errors, printed as they are for the admin
+	 * at the terminal; a running daemon only warns of them, in its log.
+	 */
+	rc = config_load(&cfg, path, check_only, check_only ? stderr : NULL);
+	if (ifname)
+		name_from_command_line(&cfg, ifname, check_only);
 	if (rc > 0 || check_only) {
 		config_free(&cfg);
 		return rc > 0 ? 1 : 0;
@@ -284,6 +322,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	rc = device_up(&dev, cfg.ifname, cfg.mtu, cfg.listen_port, cfg.private_key);
+	dev.max_peers = cfg.registry_max_peers;
+	if (rc == 0 && (rc = mesh_init(&dev)) < 0)
+		log_error("cannot set up routing: %s", strerror(-rc));
 	if (rc == 0)
 		rc = add_peers(&dev, &cfg);
 	/* What runs as root left in the cache goes to User = too, not just its top. */

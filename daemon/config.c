@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/log.h"
 #include "wgproto/crypto.h"
 #include "wgproto/encoding.h"
 
@@ -66,11 +67,12 @@ enum registry_key {
 	RK_REQUIRE_FF,
 	RK_MAX_MEMBERS,
 	RK_CA_FILE,
+	RK_MAX_PEERS,
 	RK_COUNT
 };
 static const char *const registry_keys[RK_COUNT] = {
     "URL",	  "Branch", "Interval", "CacheDir", "AllowEmpty", "RequireFastForward",
-    "MaxMembers", "CAFile"};
+    "MaxMembers", "CAFile", "MaxPeers"};
 
 static const char *const peer_keys[PK_COUNT] = {"PublicKey", "PresharedKey", "Endpoint",
 						"PersistentKeepalive"};
@@ -113,6 +115,7 @@ static void config_init(struct config *cfg)
 	snprintf(cfg->registry_cache_dir, sizeof(cfg->registry_cache_dir), "/var/lib/alamesh");
 	cfg->registry_interval = 3600;
 	cfg->registry_max_members = 65536;
+	cfg->registry_max_peers = 64;
 }
 
 void config_free(struct config *cfg)
@@ -126,6 +129,25 @@ void config_free(struct config *cfg)
 	sodium_memzero(cfg, sizeof(*cfg));
 }
 
+/*
+ * A running daemon's messages go through its log, so that under systemd a
+ * warning is filed as one (<4>) and an error as one (<3>); the text is what
+ * -t prints.
+ */
+__attribute__((format(printf, 4, 0))) static void report_log(struct parser *p, int line, bool error,
+							     const char *fmt, va_list ap)
+{
+	char where[32] = "", msg[LOG_LINE_MAX];
+
+	if (line > 0)
+		snprintf(where, sizeof(where), ":%d", line);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (error)
+		log_error("%s%s: %s", p->name, where, msg);
+	else
+		log_warn("%s%s: warning: %s", p->name, where, msg);
+}
+
 __attribute__((format(printf, 4, 5))) static void report(struct parser *p, int line, bool error,
 							 const char *fmt, ...)
 {
@@ -133,6 +155,12 @@ __attribute__((format(printf, 4, 5))) static void report(struct parser *p, int l
 
 	if (error)
 		p->errors++;
+	if (!p->errs) {
+		va_start(ap, fmt);
+		report_log(p, line, error, fmt, ap);
+		va_end(ap);
+		return;
+	}
 	if (line > 0)
 		fprintf(p->errs, "%s:%d: ", p->name, line);
 	else
@@ -169,7 +197,7 @@ static bool parse_uint(const char *s, uint32_t max, uint32_t *out)
 }
 
 /* What the kernel accepts (dev_valid_name), minus what is awkward in paths and logs. */
-static bool valid_ifname(const char *s)
+bool config_valid_ifname(const char *s)
 {
 	size_t len = strlen(s);
 
@@ -478,12 +506,13 @@ static void interface_key(struct parser *p, const char *name, const char *value)
 
 	switch ((enum iface_key)k) {
 	case IK_NAME:
-		if (!valid_ifname(value))
-			report(p, p->line, true,
-			       "invalid Name '%s': 1 to 15 characters, no '/', ':' or blanks",
-			       value);
-		else
+		if (!config_valid_ifname(value)) {
+			report(p, p->line, true, "invalid Name '%s': %s", value,
+			       CONFIG_IFNAME_RULE);
+		} else {
 			snprintf(cfg->ifname, sizeof(cfg->ifname), "%s", value);
+			cfg->name_line = p->line;
+		}
 		break;
 	case IK_PRIVATE_KEY:
 	case IK_PRIVATE_KEY_FILE:
@@ -732,6 +761,12 @@ static void registry_key(struct parser *p, const char *name, const char *value)
 			report(p, p->line, true, "CAFile %s: %s", value, strerror(errno));
 		else
 			snprintf(cfg->registry_ca_file, sizeof(cfg->registry_ca_file), "%s", value);
+		break;
+	case RK_MAX_PEERS:
+		if (!parse_uint(value, 65536, &v) || v == 0)
+			report(p, p->line, true, "invalid MaxPeers '%s': 1 to 65536", value);
+		else
+			cfg->registry_max_peers = v;
 		break;
 	case RK_COUNT:
 		break;
@@ -992,7 +1027,7 @@ static void parser_init(struct parser *p, struct config *cfg, FILE *in, bool str
 	p->in = in;
 	p->name = cfg->path;
 	p->strict = strict;
-	p->errs = errs ? errs : stderr;
+	p->errs = errs;
 }
 
 int config_load_file(struct config *cfg, FILE *f, const char *name, bool strict, FILE *errs)

@@ -27,6 +27,7 @@ struct config_peer {
 struct config {
 	char path[4096];
 	char ifname[16];		 /* IFNAMSIZ */
+	int name_line;			 /* of Name =, 0 if the default */
 	uint8_t private_key[WG_KEY_LEN]; /* wiped by config_free */
 	bool has_private_key;
 	uint16_t listen_port; /* 0 = pick one */
@@ -44,6 +45,7 @@ struct config {
 	char registry_cache_dir[1024];
 	bool registry_allow_empty, registry_require_ff;
 	uint32_t registry_max_members;
+	uint32_t registry_max_peers; /* members dialled at most */
 	char registry_ca_file[1024]; /* "" = the system's authorities */
 	struct config_peer *peers;
 	size_t npeers;
@@ -51,7 +53,9 @@ struct config {
 
 /*
  * Reads path into cfg. Every problem is printed to errs as
- * "FILE:LINE: message" (one per line). With strict, unknown keys and
+ * "FILE:LINE: message" (one per line; warnings as "FILE:LINE: warning:
+ * message"), or with errs NULL logged with that text through log_error()
+ * and log_warn(), as a running daemon does. With strict, unknown keys and
  * sections are errors; otherwise they are warnings. Returns the number of
  * errors (0 = usable); cfg must be config_free()d either way.
  */
@@ -64,6 +68,10 @@ int config_load(struct config *cfg, const char *path, bool strict, FILE *errs);
 int config_load_file(struct config *cfg, FILE *f, const char *name, bool strict, FILE *errs);
 /* Wipes the private key and frees the peers. */
 void config_free(struct config *cfg);
+
+/* Whether s may name the interface (Name =, alameshd -i); the rule in words. */
+bool config_valid_ifname(const char *s);
+#define CONFIG_IFNAME_RULE "1 to 15 characters, no '/', ':' or blanks"
 
 /*
  * Parses "host:port", "[v6]:port" or "v4:port" (numeric hosts, or a name

@@ -12,7 +12,9 @@
 
 #include "daemon/device.h"
 #include "daemon/log.h"
+#include "daemon/mesh.h"
 #include "daemon/netlink.h"
+#include "routing/router.h"
 #include "daemon/tun.h"
 #include "daemon/udp.h"
 #include "routing/address.h"
@@ -160,6 +162,7 @@ int device_start(struct device *dev)
 
 static void free_peer(struct peer *p)
 {
+	mesh_peer_freed(p->dev, p);
 	peer_clear_keys(p);
 	stage_drop_all(p->dev, p);
 	pthread_mutex_destroy(&p->lock);
@@ -202,6 +205,7 @@ void device_down(struct device *dev)
 		pthread_mutex_destroy(&dev->stage_lock);
 		dev->stage_pool = NULL;
 	}
+	mesh_free(dev);
 	route_table_destroy(&dev->routes);
 	wg_index_destroy(&dev->index);
 	wg_ratelimiter_destroy(&dev->ratelimiter);
@@ -290,6 +294,8 @@ struct peer *peer_create(struct device *dev, const uint8_t public_key[WG_KEY_LEN
 		return NULL;
 	}
 	p->dev = dev;
+	p->origin = RT_ORIGIN_NONE; /* references are taken when it is linked */
+	p->nbr = RT_NBR_NONE;
 	alamesh_addr(&p->addr, public_key);
 	wg_handshake_init(&p->handshake, &dev->identity, public_key, psk);
 	p->handshake.peer = p;
@@ -341,6 +347,8 @@ void device_append_peer(struct device *dev, struct peer *p)
 	p->index = dev->npeers;
 	dev->peers[dev->npeers++] = p;
 	keymap_insert(dev->keymap, dev->keymap_size, p);
+	if (dev->router)
+		mesh_peer_linked(dev, p);
 }
 
 struct peer *device_add_peer(struct device *dev, const uint8_t public_key[WG_KEY_LEN],
@@ -354,7 +362,9 @@ struct peer *device_add_peer(struct device *dev, const uint8_t public_key[WG_KEY
 	p = peer_create(dev, public_key, psk, endpoint, persistent_keepalive);
 	if (!p)
 		return NULL;
-	if (!route_table_add(&dev->routes, &p->addr, p)) {
+	/* Its own address goes to it directly, unless the router already knows a way there. */
+	if (!route_table_lookup(&dev->routes, &p->addr) &&
+	    !route_table_add(&dev->routes, &p->addr, p)) {
 		free_peer(p);
 		return NULL;
 	}
@@ -374,6 +384,9 @@ bool device_unlink_peer(struct device *dev, struct peer *p)
 	/* A replacement may already own the route: only remove p's own. */
 	if (route_table_lookup(&dev->routes, &p->addr) == p)
 		route_table_remove(&dev->routes, &p->addr);
+	/* Routes through it move elsewhere (or go) before the caller frees it. */
+	if (dev->router)
+		mesh_peer_unlinked(dev, p);
 	/* Unlink the keys from the index; the caller waits out the batches before freeing. */
 	peer_clear_keys(p);
 	return true;

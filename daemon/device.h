@@ -71,12 +71,13 @@ struct peer {
 	bool cand_confirmed; /* a handshake completed: keep the endpoint that answered */
 
 	/* The mesh (mesh.c, control thread unless marked). */
-	uint32_t origin;	 /* our reference on its key in dev->origins */
-	uint16_t nbr;		 /* its id in dev->router, RT_NBR_NONE if not a neighbour */
-	bool stock;		 /* this session speaks no routing: a stock WireGuard peer */
-	bool proxied;		 /* we announce its address for it */
-	atomic_bool session_new; /* set by whichever thread completes a handshake */
-	atomic_bool is_router;	 /* read by the receive thread: may relay others' packets */
+	uint32_t origin;       /* our reference on its key in dev->origins */
+	uint16_t nbr;	       /* its id in dev->router, RT_NBR_NONE if not a neighbour */
+	bool stock;	       /* this session speaks no routing: a stock WireGuard peer */
+	bool proxied;	       /* we announce its address for it */
+	atomic_bool is_router; /* read by the receive thread: may relay others' packets */
+	bool dial, dial_was;   /* chosen by the peering policy: we keep a session to it */
+	uint64_t next_dial, dial_backoff;
 };
 
 /* A routing frame from a peer, for the control thread (mesh.c). */
@@ -108,11 +109,11 @@ struct device {
 	_Atomic unsigned int addr_cur;
 	int tun_fd;
 	int udp_fd;
-	int wake_fd;	    /* eventfd: data threads -> control thread */
-	int stop_fd;	    /* eventfd: control thread -> data threads */
-	int rx_kick_fd;	    /* eventfd: the receive thread polls udp_fd afresh (rebound) */
-	bool udp_gso;	    /* send trains of datagrams with UDP_SEGMENT (tx thread) */
-	atomic_bool failed; /* a data thread died: the control loop stops */
+	int wake_fd;	     /* eventfd: data threads -> control thread */
+	int stop_fd;	     /* eventfd: control thread -> data threads */
+	int rx_kick_fd;	     /* eventfd: the receive thread polls udp_fd afresh (rebound) */
+	atomic_bool udp_gso; /* send trains of datagrams with UDP_SEGMENT (data threads) */
+	atomic_bool failed;  /* a data thread died: the control loop stops */
 
 	struct wg_identity identity;
 	struct wg_cookie_checker cookie_checker;
@@ -209,6 +210,16 @@ uint64_t random_jitter(void);
 
 /* send.c */
 void *tx_thread_main(void *arg);
+/*
+ * Takes the current keypair and n counters for a run of packets to p (call
+ * with p->lock held), and records the send with the timers. Returns the
+ * keypair with a reference, or NULL when there is no usable session (the
+ * caller stages the packets). Any thread may send to any peer this way.
+ */
+struct wg_keypair *peer_begin_send(struct peer *p, uint64_t now, uint32_t n, bool data,
+				   uint64_t *first, struct sockaddr_in6 *dst);
+/* Asks the control thread for a handshake with p, waking it once. */
+void peer_want_handshake(struct peer *p);
 void send_keepalive(struct peer *p, uint64_t now);
 /* Sends what waited for a session; with keepalive_if_none, a keepalive if nothing did. */
 void send_staged(struct peer *p, uint64_t now, bool keepalive_if_none);
@@ -228,8 +239,31 @@ void handshake_send_initiation(struct peer *p, bool is_retry);
 void peer_tick(struct peer *p, uint64_t now);
 void peer_clear_keys(struct peer *p);
 
-/* icmp6.c */
+/*
+ * icmp6.c: the ICMPv6 error of type and code (RFC 4443) about the packet pkt
+ * (len bytes, possibly with padding after it), from `from` back to pkt's
+ * source, built into out (cap bytes, not overlapping pkt); param fills the
+ * 32 bits after the checksum (the MTU of a Packet Too Big, else 0). Returns
+ * its length, or 0 when no error is due: pkt is malformed, is itself an
+ * ICMPv6 error, comes from an unspecified or multicast source or went to a
+ * multicast group (RFC 4443 2.4(e)); or out is too small.
+ */
+size_t icmp6_error(uint8_t *out, size_t cap, const uint8_t *pkt, size_t len,
+		   const struct in6_addr *from, uint8_t type, uint8_t code, uint32_t param);
+/* Destination Unreachable with code (0: no route to destination). */
 size_t icmp6_unreachable(uint8_t *out, size_t cap, const uint8_t *pkt, size_t len,
 			 const struct in6_addr *from, uint8_t code);
+/* Time Exceeded, code 0: the hop limit ran out in transit (RFC 4443 3.3). */
+size_t icmp6_time_exceeded(uint8_t *out, size_t cap, const uint8_t *pkt, size_t len,
+			   const struct in6_addr *from);
+/* Packet Too Big: the next link takes at most mtu bytes (RFC 4443 3.2). */
+size_t icmp6_too_big(uint8_t *out, size_t cap, const uint8_t *pkt, size_t len,
+		     const struct in6_addr *from, uint32_t mtu);
+/*
+ * The rate limit of ICMPv6 errors (RFC 4443 2.4(f)), a token bucket kept as
+ * a time in *tokens_ns (start it at 0; one per thread, no lock): true if an
+ * error may go at now, which it then pays for.
+ */
+bool icmp6_rate_allow(uint64_t *tokens_ns, uint64_t now);
 
 #endif

@@ -5,23 +5,55 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Syslog priorities, as sd-daemon(3) expects them in a "<N>" prefix. */
 enum { PRIO_ERR = 3, PRIO_WARNING = 4, PRIO_INFO = 6, PRIO_DEBUG = 7 };
 
-#define LOG_LINE_MAX 1024
-
 /* Written once by log_init() before any thread exists, read-only after. */
 static bool log_verbose;
 static bool log_journal;
 
+/* A decimal number ending at *end, which must be the character stop. */
+static bool parse_ull(const char *s, char stop, const char **end, unsigned long long *v)
+{
+	char *e;
+
+	if (*s < '0' || *s > '9')
+		return false; /* strtoull would take blanks and a sign */
+	errno = 0;
+	*v = strtoull(s, &e, 10);
+	*end = e;
+	return errno == 0 && *e == stop;
+}
+
+/*
+ * JOURNAL_STREAM is "DEVICE:INODE" of the journal's stream when systemd
+ * started us, but children and shells inherit it: systemd.exec(5) says to
+ * trust it only if stderr is that very stream, or an `alameshd -v 2>file`
+ * run from a unit's shell would write "<N>" prefixes to the file.
+ */
+static bool stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM"), *p;
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (!js || !parse_ull(js, ':', &p, &dev) || !parse_ull(p + 1, '\0', &p, &ino))
+		return false;
+	if (fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 void log_init(bool verbose)
 {
-	const char *js = getenv("JOURNAL_STREAM");
+	int saved_errno = errno;
 
 	log_verbose = verbose;
-	log_journal = js && *js;
+	log_journal = stderr_is_journal();
+	errno = saved_errno;
 }
 
 /*

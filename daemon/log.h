@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The daemon's logger: one line per message on stderr. Under systemd
- * (JOURNAL_STREAM set) each line starts with a "<N>" syslog priority so the
- * journal files it at the right level; otherwise with "alameshd: ".
+ * The daemon's logger: one line per message on stderr. When stderr is the
+ * journal's stream (JOURNAL_STREAM names its device and inode) each line
+ * starts with a "<N>" syslog priority so the journal files it at the right
+ * level; otherwise with "alameshd: ".
  */
 #ifndef ALAMESH_LOG_H
 #define ALAMESH_LOG_H
 
 #include <stdbool.h>
 
-/* Reads JOURNAL_STREAM; call once before any thread starts. */
+/* The longest line written, newline included; longer messages are cut. */
+#define LOG_LINE_MAX 1024
+
+/* Reads JOURNAL_STREAM and stats stderr; call once before any thread starts. */
 void log_init(bool verbose);
 
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

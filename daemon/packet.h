@@ -35,6 +35,16 @@ static inline const struct in6_addr *ipv6_dst(const uint8_t *pkt)
 	return (const struct in6_addr *)(pkt + 24);
 }
 
+/*
+ * True for an ICMPv6 error message (types below 128, RFC 4443 2.1) right
+ * after the IPv6 header. One behind extension headers is not recognised;
+ * an error about it costs one rate-limited answer.
+ */
+static inline bool ipv6_is_icmp6_error(const uint8_t *pkt, size_t len)
+{
+	return len > IPV6_HDR_LEN && pkt[6] == IPPROTO_ICMPV6 && pkt[IPV6_HDR_LEN] < 128;
+}
+
 static inline bool in6_equal(const struct in6_addr *a, const struct in6_addr *b)
 {
 	return memcmp(a, b, sizeof(*a)) == 0;

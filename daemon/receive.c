@@ -3,9 +3,12 @@
  * The receive thread: UDP -> decrypt -> replay check -> TUN, a batch at a
  * time with recvmmsg(). Transport messages are decrypted in place here;
  * handshake messages are copied to the control thread's queue, where mac1 is
- * checked before any Diffie-Hellman.
+ * checked before any Diffie-Hellman. A packet for another member is
+ * forwarded (forward.h decides): copied into a batch of its own, sealed to
+ * its next hop and sent once the batch's packets for us are in the TUN.
  */
 #include <errno.h>
+#include <netinet/icmp6.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +17,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "daemon/batch.h"
 #include "daemon/device.h"
+#include "daemon/forward.h"
 #include "daemon/log.h"
 #include "daemon/offload.h"
 #include "daemon/packet.h"
@@ -31,6 +36,13 @@
  */
 #define RX_SLOTS    32
 #define RX_BUF_SIZE 65536
+/*
+ * A full socket buffer holds forwarding this long before the rest of the
+ * batch is dropped: the receive thread has its own queue to drain.
+ */
+#define RX_FORWARD_WAIT_MS 10
+/* Addresses looked up per batch and kept: a train of one flow asks the same few. */
+#define RX_ROUTE_CACHE 4
 
 struct rx_batch {
 	uint8_t (*buf)[RX_BUF_SIZE];
@@ -41,6 +53,29 @@ struct rx_batch {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} cmsg[RX_SLOTS];
+};
+
+/*
+ * The route lookups of one receive batch. Each lookup takes the table's read
+ * lock, and the packets of a train mostly ask for the same addresses. A
+ * route changed meanwhile applies from the next batch; the peers found stay
+ * allocated until the batch ends (qsbr), so the answers stay safe to use.
+ */
+struct rx_routes {
+	struct route_table *table;
+	struct in6_addr addr[RX_ROUTE_CACHE];
+	void *peer[RX_ROUTE_CACHE];
+	unsigned int n, next;
+};
+
+/* Forwarding state of the receive thread. */
+struct rx_forward {
+	struct batch out; /* forwarded packets and ICMPv6 errors */
+	struct rx_routes routes;
+	struct fwd_env env;
+	uint64_t icmp_tokens_ns; /* icmp6_rate_allow() */
+	uint64_t drops;		 /* since drop_log_ns */
+	uint64_t drop_log_ns;
 };
 
 /* What one run of packets from the same peer did, applied under its lock once. */
@@ -176,10 +211,94 @@ static void run_begin(struct rx_run *run, struct peer *p, struct wg_keypair *kp,
 	}
 }
 
-/* Decrypts one transport message in place and delivers its packet. */
+static void *rx_lookup(void *ctx, const struct in6_addr *a)
+{
+	struct rx_routes *r = ctx;
+	void *p;
+
+	for (unsigned int i = 0; i < r->n; i++)
+		if (in6_equal(&r->addr[i], a))
+			return r->peer[i];
+	p = route_table_lookup(r->table, a);
+	r->addr[r->next] = *a;
+	r->peer[r->next] = p;
+	r->next = (r->next + 1) % RX_ROUTE_CACHE;
+	if (r->n < RX_ROUTE_CACHE)
+		r->n++;
+	return p;
+}
+
+/*
+ * Drops are counted, and logged (when debugging) at most once a second:
+ * a peer that sends what we refuse must not fill the log or slow the thread.
+ */
+static void rx_drop(struct rx_forward *f, const struct peer *p, const char *why, uint64_t now)
+{
+	f->drops++;
+	if (now - f->drop_log_ns < NSEC_PER_SEC)
+		return;
+	char name[WG_KEY_B64_LEN + 1];
+	peer_name(p, name);
+	log_debug("dropped %llu packet(s) from tunnels; the last from peer %s: %s",
+		  (unsigned long long)f->drops, name, why);
+	f->drops = 0;
+	f->drop_log_ns = now;
+}
+
+static unsigned int rx_slot(struct device *dev, struct rx_forward *f, uint64_t now)
+{
+	if (batch_full(&f->out))
+		batch_send(dev, &f->out, now);
+	return f->out.n;
+}
+
+/* The packet goes on to next, one hop further. */
+static void rx_forward_packet(struct device *dev, struct rx_forward *f, struct peer *next,
+			      const uint8_t *pkt, size_t len, uint64_t now)
+{
+	struct batch *b = &f->out;
+	unsigned int i = rx_slot(dev, f, now);
+
+	/* forward.h saw len within our MTU, so within a slot. */
+	memcpy(b->slot[i], pkt, len);
+	b->slot[i][7]--; /* the hop limit (RFC 8200 3) */
+	b->len[i] = (uint32_t)len;
+	b->peer[i] = next;
+	b->n++;
+}
+
+/* An ICMPv6 error about the packet, from our address, to back (its source's next hop). */
+static void rx_answer(struct device *dev, struct rx_forward *f, struct peer *back,
+		      enum fwd_verdict v, const uint8_t *pkt, size_t len, uint64_t now)
+{
+	struct batch *b = &f->out;
+	uint8_t type = ICMP6_DST_UNREACH, code = ICMP6_DST_UNREACH_NOROUTE;
+	uint32_t param = 0;
+
+	if (!icmp6_rate_allow(&f->icmp_tokens_ns, now))
+		return;
+	if (v == FWD_TIME_EXCEEDED) {
+		type = ICMP6_TIME_EXCEEDED;
+		code = ICMP6_TIME_EXCEED_TRANSIT;
+	} else if (v == FWD_TOO_BIG) {
+		type = ICMP6_PACKET_TOO_BIG;
+		code = 0;
+		param = dev->mtu;
+	}
+	unsigned int i = rx_slot(dev, f, now);
+	size_t n =
+	    icmp6_error(b->slot[i], BATCH_SLOT_CAP, pkt, len, device_addr(dev), type, code, param);
+	if (!n)
+		return;
+	b->len[i] = (uint32_t)n;
+	b->peer[i] = back;
+	b->n++;
+}
+
+/* Decrypts one transport message in place and delivers, forwards or answers its packet. */
 static void receive_data(struct device *dev, uint8_t *buf, size_t len,
 			 const struct sockaddr_in6 *src, struct rx_run *run, struct gro *gro,
-			 uint64_t now)
+			 struct rx_forward *f, uint64_t now)
 {
 	struct wg_msg_data *hdr = (struct wg_msg_data *)buf;
 	struct wg_keypair *kp;
@@ -206,23 +325,40 @@ static void receive_data(struct device *dev, uint8_t *buf, size_t len,
 		return; /* keepalive */
 	run->data = true;
 
-	const uint8_t *pkt = hdr->encrypted;
+	uint8_t *pkt = hdr->encrypted;
 	if (rt_frame_is(pkt, plen)) {
 		enqueue_routing(dev, p, pkt, plen);
 		return;
 	}
 	size_t pktlen = ipv6_packet_len(pkt, plen);
-	/*
-	 * Only the peer's own address may appear as the source of what it
-	 * sends, and only ours as the destination: a member is no gateway.
-	 */
-	if (!pktlen || !in6_equal(ipv6_src(pkt), &p->addr) ||
-	    !in6_equal(ipv6_dst(pkt), device_addr(dev))) {
-		log_debug("dropping packet from peer %s: bad source or not IPv6",
-			  udp_format(src, (char[64]){0}, 64));
+	if (!pktlen) {
+		rx_drop(f, p, "not an IPv6 packet", now);
 		return;
 	}
-	gro_add(gro, (uint8_t *)pkt, pktlen);
+	struct fwd_from from = {
+	    .peer = p,
+	    .addr = &p->addr,
+	    .is_router = atomic_load_explicit(&p->is_router, memory_order_relaxed),
+	};
+	const char *why = NULL;
+	void *next;
+	enum fwd_verdict v = fwd_classify(&f->env, &from, pkt, pktlen, &next, &why);
+	switch (v) {
+	case FWD_DELIVER:
+		gro_add(gro, pkt, pktlen);
+		break;
+	case FWD_FORWARD:
+		rx_forward_packet(dev, f, next, pkt, pktlen, now);
+		break;
+	case FWD_UNREACHABLE:
+	case FWD_TIME_EXCEEDED:
+	case FWD_TOO_BIG:
+		rx_answer(dev, f, next, v, pkt, pktlen, now);
+		break;
+	case FWD_DROP:
+		rx_drop(f, p, why, now);
+		break;
+	}
 }
 
 static int tun_emit(void *ctx, const struct iovec *iov, int n)
@@ -237,11 +373,11 @@ static int tun_emit(void *ctx, const struct iovec *iov, int n)
 
 static void receive_one(struct device *dev, uint8_t *buf, size_t len,
 			const struct sockaddr_in6 *src, struct rx_run *run, struct gro *gro,
-			uint64_t now)
+			struct rx_forward *f, uint64_t now)
 {
 	switch (wg_msg_type(buf, len)) {
 	case WG_MSG_DATA:
-		receive_data(dev, buf, len, src, run, gro, now);
+		receive_data(dev, buf, len, src, run, gro, f, now);
 		break;
 	case WG_MSG_INITIATION:
 	case WG_MSG_RESPONSE:
@@ -268,13 +404,16 @@ static size_t segment_size(struct msghdr *m, size_t len)
 	return len;
 }
 
-static void receive_batch(struct device *dev, struct rx_batch *b, unsigned int n)
+static void receive_batch(struct device *dev, struct rx_batch *b, unsigned int n,
+			  struct rx_forward *f)
 {
 	struct rx_run run = {0};
 	struct gro gro;
 	uint64_t now = now_mono();
 
 	gro_init(&gro, tun_emit, dev);
+	f->routes.n = f->routes.next = 0;
+	f->env.self = device_addr(dev);
 	for (unsigned int i = 0; i < n; i++) {
 		struct msghdr *m = &b->msg[i].msg_hdr;
 		size_t len = b->msg[i].msg_len;
@@ -284,11 +423,14 @@ static void receive_batch(struct device *dev, struct rx_batch *b, unsigned int n
 		size_t seg = segment_size(m, len);
 		for (size_t off = 0; off < len; off += seg) {
 			size_t l = len - off < seg ? len - off : seg;
-			receive_one(dev, b->buf[i] + off, l, &b->src[i], &run, &gro, now);
+			receive_one(dev, b->buf[i] + off, l, &b->src[i], &run, &gro, f, now);
 		}
 	}
+	/* Ours first: forwarding may wait for room in the socket, the TUN need not. */
 	gro_flush(&gro);
 	run_flush(&run, now);
+	if (f->out.n)
+		batch_send(dev, &f->out, now);
 	if (dev->rx_rt_queued) {
 		dev->rx_rt_queued = false;
 		device_wake(dev);
@@ -315,6 +457,7 @@ void *rx_thread_main(void *arg)
 {
 	struct device *dev = arg;
 	struct rx_batch b = {0};
+	struct rx_forward *f = calloc(1, sizeof(*f));
 	struct pollfd pfd[3] = {
 	    {.fd = dev->udp_fd, .events = POLLIN},
 	    {.fd = dev->stop_fd, .events = POLLIN},
@@ -322,10 +465,12 @@ void *rx_thread_main(void *arg)
 	};
 
 	b.buf = aligned_alloc(64, sizeof(*b.buf) * RX_SLOTS);
-	if (!b.buf) {
+	if (!b.buf || !f || !batch_init(&f->out, RX_FORWARD_WAIT_MS)) {
 		device_fail(dev, "receive thread: out of memory");
-		return NULL;
+		goto out;
 	}
+	f->routes.table = &dev->routes;
+	f->env = (struct fwd_env){.mtu = dev->mtu, .lookup = rx_lookup, .ctx = &f->routes};
 	for (;;) {
 		if (poll(pfd, 3, -1) < 0 && errno != EINTR)
 			break;
@@ -345,12 +490,16 @@ void *rx_thread_main(void *arg)
 			if (n <= 0)
 				break;
 			qsbr_enter(&dev->qsbr, RX_TID);
-			receive_batch(dev, &b, (unsigned int)n);
+			receive_batch(dev, &b, (unsigned int)n, f);
 			qsbr_leave(&dev->qsbr, RX_TID);
 			if (n < RX_SLOTS)
 				break;
 		}
 	}
+out:
+	if (f)
+		batch_destroy(&f->out);
+	free(f);
 	free(b.buf);
 	return NULL;
 }

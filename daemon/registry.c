@@ -18,6 +18,7 @@
 #include "daemon/device.h"
 #include "daemon/gitfetch.h"
 #include "daemon/log.h"
+#include "daemon/mesh.h"
 #include "daemon/registry.h"
 #include "daemon/textbuf.h"
 #include "daemon/udp.h"
@@ -484,6 +485,7 @@ static void apply(struct registry_sync *s, struct sync_result *r, struct diff *d
 	}
 	free(byp);
 	free(byk);
+	mesh_choose_peers(dev);
 }
 
 bool registry_sync_collect(struct registry_sync *s, const char **summary, bool *ok)

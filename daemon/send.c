@@ -2,17 +2,18 @@
 /*
  * The transmit thread: TUN -> route lookup -> encrypt -> UDP, a batch at a
  * time. Packets are read straight into buffers that leave room for the
- * transport header, encrypted in place and handed to one sendmmsg(), so the
- * hot path neither copies nor allocates.
+ * transport header, encrypted in place and handed to one sendmmsg()
+ * (batch.c, which the receive thread's forwarding shares), so the hot path
+ * neither copies nor allocates.
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "daemon/batch.h"
 #include "daemon/device.h"
 #include "daemon/log.h"
 #include "daemon/offload.h"
@@ -22,33 +23,17 @@
 #include "wgproto/messages.h"
 #include "wgproto/transport.h"
 
-#define TX_TID	     0
-#define ICMP_COST_NS (NSEC_PER_SEC / 100) /* 100 errors a second */
-#define ICMP_BURST   10
+#define TX_TID 0
 
-/* Room for a batch of super-packets cut into MTU-sized pieces. */
-#define TX_SLOTS 256
 /* Stop reading when fewer slots than a typical 64 KiB super-packet needs are left. */
-#define TX_SLOTS_LOW (TX_SLOTS - 64)
+#define TX_SLOTS_LOW (BATCH_SLOTS - 64)
+/* A stuck socket holds TUN reads for this long before the batch is dropped. */
+#define TX_WAIT_MS 100
 
 struct tx_batch {
-	uint8_t *frame; /* one TUN read: vnet header + up to 64 KiB */
-	uint8_t (*buf)[PACKET_BUF_SIZE];
-	uint8_t *slot[TX_SLOTS]; /* buf[i] past the transport header: the plaintext */
-	uint32_t len[TX_SLOTS];
-	struct peer *peer[TX_SLOTS];
-	/* Sealed datagrams, in order; runs to one destination share a dst entry. */
-	struct iovec iov[TX_SLOTS];
-	struct sockaddr_in6 *to[TX_SLOTS];
-	struct sockaddr_in6 dst[TX_SLOTS];
-	/* The messages of one sendmmsg(): single datagrams or UDP GSO trains. */
-	struct mmsghdr msg[TX_SLOTS];
-	union {
-		char buf[CMSG_SPACE(sizeof(uint16_t))];
-		struct cmsghdr align;
-	} cmsg[TX_SLOTS];
+	struct batch out;
+	uint8_t *frame;	  /* one TUN read: vnet header + up to 64 KiB */
 	size_t frame_len; /* a frame read but not yet cut (no room left) */
-	unsigned int n, nout, ndst;
 };
 
 int send_datagram(struct device *dev, const struct sockaddr_in6 *dst, const void *buf, size_t len)
@@ -127,19 +112,14 @@ void stage_drop_all(struct device *dev, struct peer *p)
 	stage_release(dev, list);
 }
 
-static void want_handshake(struct peer *p)
+void peer_want_handshake(struct peer *p)
 {
 	if (!atomic_exchange(&p->handshake_wanted, true))
 		device_wake(p->dev);
 }
 
-/*
- * Takes the current keypair and n counters for a run of packets to p, and
- * records the send with the timers. Returns the keypair with a reference,
- * or NULL when there is no usable session (the caller stages the packets).
- */
-static struct wg_keypair *peer_begin_send(struct peer *p, uint64_t now, uint32_t n, bool data,
-					  uint64_t *first, struct sockaddr_in6 *dst)
+struct wg_keypair *peer_begin_send(struct peer *p, uint64_t now, uint32_t n, bool data,
+				   uint64_t *first, struct sockaddr_in6 *dst)
 {
 	struct wg_keypair *kp = p->keypairs.current;
 	bool rekey = false;
@@ -155,7 +135,7 @@ static struct wg_keypair *peer_begin_send(struct peer *p, uint64_t now, uint32_t
 		wg_timers_data_sent(&p->timers, now, random_jitter());
 	peer_timers_changed(p);
 	if (rekey)
-		want_handshake(p);
+		peer_want_handshake(p);
 	return kp;
 }
 
@@ -170,7 +150,7 @@ void send_keepalive(struct peer *p, uint64_t now)
 	kp = peer_begin_send(p, now, 1, false, &counter, &dst);
 	pthread_mutex_unlock(&p->lock);
 	if (!kp) {
-		want_handshake(p);
+		peer_want_handshake(p);
 		return;
 	}
 	size_t len = wg_transport_seal(buf, 0, p->dev->mtu, kp, counter);
@@ -195,7 +175,7 @@ bool send_payload(struct peer *p, const uint8_t *payload, size_t len, uint64_t n
 	if (!kp) {
 		/* Like data: no usable session asks for one; this frame is lost (routing repeats).
 		 */
-		want_handshake(p);
+		peer_want_handshake(p);
 		return false;
 	}
 	memcpy(buf + sizeof(struct wg_msg_data), payload, len);
@@ -238,24 +218,12 @@ void send_staged(struct peer *p, uint64_t now, bool keepalive_if_none)
 	stage_release(p->dev, list);
 }
 
-static bool icmp_allowed(struct device *dev, uint64_t now)
-{
-	uint64_t floor = now - ICMP_BURST * ICMP_COST_NS;
-
-	if (dev->icmp_tokens_ns < floor)
-		dev->icmp_tokens_ns = floor;
-	if (dev->icmp_tokens_ns + ICMP_COST_NS > now)
-		return false;
-	dev->icmp_tokens_ns += ICMP_COST_NS;
-	return true;
-}
-
 static void reply_unreachable(struct device *dev, const uint8_t *pkt, uint32_t len, uint64_t now)
 {
 	uint8_t out[VNET_HDR_LEN + 1280] = {0}; /* a zero vnet header: a plain packet */
 	size_t n;
 
-	if (!icmp_allowed(dev, now))
+	if (!icmp6_rate_allow(&dev->icmp_tokens_ns, now))
 		return;
 	n = icmp6_unreachable(out + VNET_HDR_LEN, sizeof(out) - VNET_HDR_LEN, pkt, len,
 			      device_addr(dev), 0);
@@ -264,7 +232,7 @@ static void reply_unreachable(struct device *dev, const uint8_t *pkt, uint32_t l
 }
 
 /* Looks up the next hop of each packet; drops and answers what cannot go. */
-static void classify(struct device *dev, struct tx_batch *b, uint64_t now)
+static void classify(struct device *dev, struct batch *b, uint64_t now)
 {
 	for (unsigned int i = 0; i < b->n; i++) {
 		const uint8_t *pkt = b->slot[i];
@@ -279,200 +247,52 @@ static void classify(struct device *dev, struct tx_batch *b, uint64_t now)
 	}
 }
 
-/* Encrypts the packets [from, to) that all go to p, queueing them for sendmmsg. */
-static void seal_run(struct device *dev, struct tx_batch *b, struct peer *p, unsigned int from,
-		     unsigned int to, uint64_t now)
-{
-	struct sockaddr_in6 dst;
-	struct wg_keypair *kp;
-	uint64_t counter;
-	uint64_t bytes = 0;
-
-	pthread_mutex_lock(&p->lock);
-	kp = peer_begin_send(p, now, to - from, true, &counter, &dst);
-	if (!kp) {
-		/* Without an endpoint no handshake can start: nothing to wait for. */
-		for (unsigned int i = from; i < to && p->endpoint.sin6_family == AF_INET6; i++)
-			stage_packet(dev, p, b->slot[i], b->len[i]);
-		pthread_mutex_unlock(&p->lock);
-		want_handshake(p);
-		return;
-	}
-	pthread_mutex_unlock(&p->lock);
-
-	struct sockaddr_in6 *d = &b->dst[b->ndst++];
-	*d = dst;
-	for (unsigned int i = from; i < to; i++) {
-		unsigned int o = b->nout++;
-		size_t len = wg_transport_seal(b->buf[i], b->len[i], dev->mtu, kp, counter++);
-		b->iov[o].iov_base = b->buf[i];
-		b->iov[o].iov_len = len;
-		b->to[o] = d;
-		bytes += len;
-	}
-	wg_keypair_put(kp);
-	atomic_fetch_add(&p->tx_bytes, bytes);
-}
-
-/*
- * How many datagrams from first on can go as one UDP GSO train: same
- * destination, all as long as the first but the last, which may be shorter,
- * and within the kernel's segment count and 64 KiB.
- */
-static unsigned int gso_run(const struct tx_batch *b, unsigned int first)
-{
-	size_t size = b->iov[first].iov_len, total = size;
-	unsigned int n = 1;
-
-	while (first + n < b->nout && n < UDP_GSO_MAX_SEGS && b->to[first + n] == b->to[first]) {
-		size_t len = b->iov[first + n].iov_len;
-		if (len > size || total + len > UDP_GSO_MAX_BYTES)
-			break;
-		total += len;
-		n++;
-		if (len < size)
-			break;
-	}
-	return n;
-}
-
-/* Groups the datagrams from first on into messages b->msg[into..]; returns how many. */
-static unsigned int build_messages(struct device *dev, struct tx_batch *b, unsigned int first,
-				   unsigned int into)
-{
-	unsigned int nmsg = into;
-
-	for (unsigned int i = first; i < b->nout;) {
-		unsigned int n = dev->udp_gso ? gso_run(b, i) : 1;
-		struct msghdr *m = &b->msg[nmsg].msg_hdr;
-
-		*m = (struct msghdr){
-		    .msg_name = b->to[i],
-		    .msg_namelen = sizeof(*b->to[i]),
-		    .msg_iov = &b->iov[i],
-		    .msg_iovlen = n,
-		};
-		if (n > 1) {
-			uint16_t size = (uint16_t)b->iov[i].iov_len;
-			m->msg_control = b->cmsg[nmsg].buf;
-			m->msg_controllen = sizeof(b->cmsg[nmsg].buf);
-			struct cmsghdr *c = CMSG_FIRSTHDR(m);
-			c->cmsg_level = SOL_UDP;
-			c->cmsg_type = UDP_SEGMENT;
-			c->cmsg_len = CMSG_LEN(sizeof(size));
-			memcpy(CMSG_DATA(c), &size, sizeof(size));
-		}
-		nmsg++;
-		i += n;
-	}
-	return nmsg - into;
-}
-
-static void flush(struct device *dev, struct tx_batch *b)
-{
-	unsigned int nmsg = build_messages(dev, b, 0, 0), done = 0;
-
-	while (done < nmsg) {
-		int r = sendmmsg(dev->udp_fd, b->msg + done, nmsg - done, 0);
-		if (r > 0) {
-			done += (unsigned int)r;
-			continue;
-		}
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
-			struct pollfd pfd = {.fd = dev->udp_fd, .events = POLLOUT};
-			if (poll(&pfd, 1, 100) > 0)
-				continue;
-		}
-		if (r < 0 && (errno == EIO || errno == EMSGSIZE || errno == EINVAL) &&
-		    dev->udp_gso && b->msg[done].msg_hdr.msg_iovlen > 1) {
-			/*
-			 * The route cannot take a train (no checksum offload, or a
-			 * segment over its MTU, which a lone datagram may still
-			 * pass by fragmentation): from now on, one datagram each.
-			 */
-			log_warn(
-			    "UDP segmentation offload refused (%s); sending datagrams one by one",
-			    strerror(errno));
-			dev->udp_gso = false;
-			unsigned int first = (unsigned int)(b->msg[done].msg_hdr.msg_iov - b->iov);
-			nmsg = done + build_messages(dev, b, first, done);
-			continue;
-		}
-		/* The first message failed (unreachable endpoint...): skip it, send the rest. */
-		done++;
-	}
-	b->nout = 0;
-	b->ndst = 0;
-}
-
 /*
  * Reads TUN frames, cutting each into packets, until the slots run low or
  * the TUN is empty. A frame that does not fit the slots left is read again
  * after the batch so far is sent.
  */
-static bool tun_read_batch(struct device *dev, struct tx_batch *b)
+static bool tun_read_batch(struct device *dev, struct tx_batch *t)
 {
+	struct batch *b = &t->out;
+
 	while (b->n < TX_SLOTS_LOW) {
-		ssize_t r = read(dev->tun_fd, b->frame, OFFLOAD_MAX_FRAME);
+		ssize_t r = read(dev->tun_fd, t->frame, OFFLOAD_MAX_FRAME);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			return false;
-		int k =
-		    offload_split(b->frame, (size_t)r, dev->mtu, &b->slot[b->n], &b->len[b->n],
-				  TX_SLOTS - b->n, PACKET_BUF_SIZE - sizeof(struct wg_msg_data));
+		int k = offload_split(t->frame, (size_t)r, dev->mtu, &b->slot[b->n], &b->len[b->n],
+				      BATCH_SLOTS - b->n, BATCH_SLOT_CAP);
 		if (k < 0) {
-			b->frame_len = (size_t)r;
-			return true; /* caller sends, then cuts b->frame again */
+			t->frame_len = (size_t)r;
+			return true; /* caller sends, then cuts t->frame again */
 		}
 		b->n += (unsigned int)k;
 	}
 	return false;
 }
 
-static void tx_process(struct device *dev, struct tx_batch *b)
+static void tx_process(struct device *dev, struct batch *b)
 {
 	uint64_t now = now_mono();
 
 	classify(dev, b, now);
-	for (unsigned int i = 0; i < b->n;) {
-		unsigned int j = i + 1;
-		if (!b->peer[i]) {
-			i = j;
-			continue;
-		}
-		while (j < b->n && b->peer[j] == b->peer[i])
-			j++;
-		seal_run(dev, b, b->peer[i], i, j, now);
-		i = j;
-	}
-	flush(dev, b);
-	b->n = 0;
-}
-
-static bool tx_alloc(struct tx_batch *b)
-{
-	b->frame = malloc(OFFLOAD_MAX_FRAME);
-	b->buf = aligned_alloc(64, sizeof(*b->buf) * TX_SLOTS);
-	if (!b->frame || !b->buf)
-		return false;
-	for (unsigned int i = 0; i < TX_SLOTS; i++)
-		b->slot[i] = b->buf[i] + sizeof(struct wg_msg_data);
-	return true;
+	batch_send(dev, b, now);
 }
 
 void *tx_thread_main(void *arg)
 {
 	struct device *dev = arg;
-	struct tx_batch b = {0};
+	struct tx_batch t = {0};
+	struct batch *b = &t.out;
 	struct pollfd pfd[2] = {
 	    {.fd = dev->tun_fd, .events = POLLIN},
 	    {.fd = dev->stop_fd, .events = POLLIN},
 	};
 
-	if (!tx_alloc(&b)) {
+	t.frame = malloc(OFFLOAD_MAX_FRAME);
+	if (!batch_init(b, TX_WAIT_MS) || !t.frame) {
 		device_fail(dev, "transmit thread: out of memory");
 		goto out;
 	}
@@ -482,20 +302,19 @@ void *tx_thread_main(void *arg)
 		if (pfd[1].revents)
 			break;
 		qsbr_enter(&dev->qsbr, TX_TID);
-		bool pending = tun_read_batch(dev, &b);
-		tx_process(dev, &b);
+		bool pending = tun_read_batch(dev, &t);
+		tx_process(dev, b);
 		if (pending) {
 			/* More pieces than slots at all (a tiny MSS) are dropped. */
-			int k =
-			    offload_split(b.frame, b.frame_len, dev->mtu, b.slot, b.len, TX_SLOTS,
-					  PACKET_BUF_SIZE - sizeof(struct wg_msg_data));
-			b.n = k > 0 ? (unsigned int)k : 0;
-			tx_process(dev, &b);
+			int k = offload_split(t.frame, t.frame_len, dev->mtu, b->slot, b->len,
+					      BATCH_SLOTS, BATCH_SLOT_CAP);
+			b->n = k > 0 ? (unsigned int)k : 0;
+			tx_process(dev, b);
 		}
 		qsbr_leave(&dev->qsbr, TX_TID);
 	}
 out:
-	free(b.frame);
-	free(b.buf);
+	free(t.frame);
+	batch_destroy(b);
 	return NULL;
 }

@@ -19,6 +19,7 @@
 
 #include "daemon/device.h"
 #include "daemon/log.h"
+#include "daemon/mesh.h"
 #include "daemon/registry.h"
 #include "daemon/uapi.h"
 
@@ -203,9 +204,12 @@ static void handle_request(struct uapi_server *srv, struct uapi_conn *c, const c
 		handle_set(srv, c, body, blen);
 		return;
 	}
-	/* alamesh's own queries: routes come with routing; the others need a [Registry]. */
+	/* alamesh's own queries: the route table; the others need a [Registry]. */
 	if (first == 10 && !memcmp(req, "get=routes", 10)) {
-		reply_errno(c, EOPNOTSUPP);
+		if (blen)
+			reply_errno(c, EINVAL);
+		else if (mesh_describe_routes(srv->dev, &c->out, &c->outlen) < 0)
+			reply_errno(c, ENOMEM);
 		return;
 	}
 	bool members = first == 11 && !memcmp(req, "get=members", 11);
@@ -269,15 +273,11 @@ static void want_write(struct uapi_server *srv, struct uapi_conn *c, bool on)
 static bool conn_read(struct uapi_server *srv, struct uapi_conn *c)
 {
 	for (;;) {
-		if (c->incap - c->inlen < UAPI_READ_CHUNK) {
-			if (c->incap >= UAPI_MAX_REQUEST) {
-				log_warn("control socket: request over %d bytes, refused",
-					 UAPI_MAX_REQUEST);
-				reply_errno(c, EMSGSIZE);
-				c->closing = true;
-				return true;
-			}
+		/* Doubled as bytes arrive, never past the bound: a slow client holds little. */
+		if (c->incap - c->inlen < UAPI_READ_CHUNK && c->incap < UAPI_MAX_REQUEST) {
 			size_t cap = c->incap ? c->incap * 2 : UAPI_READ_CHUNK * 2;
+			if (cap > UAPI_MAX_REQUEST)
+				cap = UAPI_MAX_REQUEST;
 			char *n = malloc(cap);
 			if (!n)
 				return false;
@@ -286,6 +286,13 @@ static bool conn_read(struct uapi_server *srv, struct uapi_conn *c)
 			wipe_free(c->in, c->incap);
 			c->in = n;
 			c->incap = cap;
+		}
+		if (c->inlen == c->incap) {
+			log_warn("control socket: request over %d bytes, refused",
+				 UAPI_MAX_REQUEST);
+			reply_errno(c, EMSGSIZE);
+			c->closing = true;
+			return true;
 		}
 		ssize_t r = read(c->fd, c->in + c->inlen, c->incap - c->inlen);
 		if (r == 0)

@@ -21,6 +21,7 @@
 
 #include "daemon/device.h"
 #include "daemon/log.h"
+#include "daemon/mesh.h"
 #include "daemon/netlink.h"
 #include "daemon/uapi.h"
 #include "daemon/udp.h"
@@ -199,7 +200,8 @@ static int prepare(struct device *dev, const struct uapi_set *set, struct plan *
 			return apply_fail(err, errlen, ENOMEM, "out of memory");
 		nfresh++;
 		/* A new key's route now; a replaced peer's route is swapped at commit. */
-		if (!o->existing && !route_table_add(&dev->routes, &o->created->addr, o->created))
+		if (!o->existing && !route_table_lookup(&dev->routes, &o->created->addr) &&
+		    !route_table_add(&dev->routes, &o->created->addr, o->created))
 			return apply_fail(err, errlen, ENOMEM, "out of memory");
 	}
 	if (!device_reserve_peers(dev, nfresh))
@@ -244,6 +246,8 @@ static void commit_identity(struct device *dev, struct plan *pl)
 	}
 	dev->addr_slot[!cur] = pl->new_addr;
 	atomic_store_explicit(&dev->addr_cur, !cur, memory_order_release);
+	if (dev->router)
+		mesh_self_changed(dev);
 	int r = nl_addr_del6(dev->ifindex, &old, 128);
 	if (r < 0)
 		log_warn("%s: cannot remove the old address: %s", dev->ifname, strerror(-r));

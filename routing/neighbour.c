@@ -24,12 +24,6 @@ static uint32_t now_us(uint64_t now)
 	return (uint32_t)(now / 1000);
 }
 
-static uint16_t interval_cs(uint64_t ns)
-{
-	uint64_t cs = ns / (10 * NSEC_PER_MSEC);
-	return cs > 0xffff ? 0xffff : (uint16_t)cs;
-}
-
 /* The share (of 256) of the hello slots so far that were heard. */
 uint16_t rt_nbr_rx_quality(const struct rt_nbr *n)
 {
@@ -153,7 +147,7 @@ static void send_hello(struct router *r, uint16_t id, struct rt_nbr *n, uint64_t
 	struct rt_tlv t = {.type = RT_TLV_HELLO};
 
 	t.hello.seqno = n->hello_seqno++;
-	t.hello.interval_cs = interval_cs(r->p.hello_interval);
+	t.hello.interval_cs = rt_interval_cs(r->p.hello_interval);
 	/* 0 means "no echo" in an IHU: never stamp a hello with it. */
 	t.hello.timestamp = now_us(now) ? now_us(now) : 1;
 	t.hello.instance = r->instance;
@@ -161,7 +155,7 @@ static void send_hello(struct router *r, uint16_t id, struct rt_nbr *n, uint64_t
 	if (n->has_hello) {
 		struct rt_tlv i = {.type = RT_TLV_IHU};
 		i.ihu.rx_quality = rt_nbr_rx_quality(n);
-		i.ihu.interval_cs = interval_cs(r->p.hello_interval);
+		i.ihu.interval_cs = rt_interval_cs(r->p.hello_interval);
 		i.ihu.echo = n->last_ts;
 		i.ihu.delay = now_us(now - n->last_hello_at);
 		rt_emit(r, id, n, &i);

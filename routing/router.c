@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: ISC
 /*
- * The router (see router.h): routes heard from each neighbour, the
- * selected one per origin, triggered and periodic updates, and seqno
- * requests. Links and their costs are neighbour.c's.
+ * The router (see router.h): its life, its neighbours, route selection and
+ * the timers. Updates are update.c's, seqno requests request.c's, links and
+ * their costs neighbour.c's.
  *
  * Loop freedom is Babel's (RFC 8966, 2.4 and 3.5): for each origin a node
  * keeps a feasibility distance FD = the best (seqno, metric) it has ever
@@ -18,8 +18,6 @@
 #include <string.h>
 
 #include "routing/router_impl.h"
-
-static void select_route(struct router *r, uint32_t o, uint64_t now);
 
 void rt_params_default(struct rt_params *p)
 {
@@ -54,15 +52,13 @@ uint64_t router_deadline(const struct router *r)
 	return r->deadline;
 }
 
-static uint16_t interval_cs(uint64_t ns)
+uint16_t rt_interval_cs(uint64_t ns)
 {
 	uint64_t cs = ns / (10 * NSEC_PER_MSEC);
 	return cs > 0xffff ? 0xffff : (uint16_t)cs;
 }
 
-/* ---- per-origin state, sized to the origin table as it grows ---- */
-
-static bool ensure_dests(struct router *r)
+bool rt_ensure_dests(struct router *r)
 {
 	uint32_t n = r->origins->n;
 
@@ -78,7 +74,7 @@ static bool ensure_dests(struct router *r)
 	return true;
 }
 
-static bool ensure_routes(struct router *r, struct rt_nbr *n, uint32_t o)
+bool rt_ensure_routes(struct router *r, struct rt_nbr *n, uint32_t o)
 {
 	if (o < n->routes_cap)
 		return true;
@@ -93,12 +89,10 @@ static bool ensure_routes(struct router *r, struct rt_nbr *n, uint32_t o)
 	return true;
 }
 
-static bool is_local(const struct router *r, uint32_t o)
+bool rt_is_local(const struct router *r, uint32_t o)
 {
 	return r->dests[o].nh == RT_NBR_LOCAL;
 }
-
-/* ---- frames out ---- */
 
 void rt_send(struct router *r, uint16_t id, struct rt_nbr *n)
 {
@@ -120,238 +114,14 @@ void rt_emit(struct router *r, uint16_t id, struct rt_nbr *n, const struct rt_tl
 	rt_frame_add(&n->out, t);
 }
 
-static struct rt_nbr *nbr_get(const struct router *r, uint16_t id)
+struct rt_nbr *rt_nbr_get(const struct router *r, uint16_t id)
 {
 	if (id >= r->nnbrs || !r->nbrs[id] || !r->nbrs[id]->used)
 		return NULL;
 	return r->nbrs[id];
 }
 
-/* What we advertise for o: its seqno and metric, or false if nothing (no route). */
-static bool advertised(const struct router *r, uint32_t o, uint16_t *seqno, uint32_t *metric)
-{
-	const struct rt_dest *d = &r->dests[o];
-
-	if (d->nh == RT_NBR_NONE || d->metric == RT_METRIC_INF)
-		return false;
-	*seqno = d->seqno;
-	*metric = d->metric;
-	return true;
-}
-
-/*
- * Before a finite (seqno, metric) goes out, the feasibility distance takes
- * it if it is better: FD is the best we ever advertised, which is what makes
- * every neighbour's route through us strictly worse than ours.
- */
-static void note_advertised(struct router *r, uint32_t o, uint16_t seqno, uint32_t metric)
-{
-	struct rt_dest *d = &r->dests[o];
-
-	if (o == r->self)
-		return;
-	if (!(d->flags & D_HAS_FD) || rt_seq_newer(seqno, d->fd_seqno) ||
-	    (seqno == d->fd_seqno && metric < d->fd_metric)) {
-		d->fd_seqno = seqno;
-		d->fd_metric = metric;
-		d->flags |= D_HAS_FD;
-	}
-}
-
-static void make_update(struct router *r, uint32_t o, uint16_t seqno, uint32_t metric,
-			struct rt_tlv *t)
-{
-	const struct rt_origin *e = &r->origins->v[o];
-
-	t->type = RT_TLV_UPDATE;
-	t->update.interval_cs = interval_cs(r->p.update_interval);
-	t->update.seqno = seqno;
-	t->update.metric = metric;
-	t->update.address = e->addr;
-	memcpy(t->update.origin, e->key, WG_KEY_LEN);
-}
-
-/*
- * o to one neighbour. With triggered, a lost route goes out as a
- * retraction, and so does a route to the neighbour it runs through (split
- * horizon with poisoned reverse); a full table leaves both out.
- */
-static void emit_to(struct router *r, uint32_t o, uint16_t id, struct rt_nbr *n, bool triggered,
-		    bool have, uint16_t seqno, uint32_t metric)
-{
-	struct rt_tlv t;
-	bool through = r->dests[o].nh == id;
-
-	if (n->cost == RT_METRIC_INF || (!triggered && (through || !have)))
-		return;
-	make_update(r, o, seqno, have && !through ? metric : RT_METRIC_INF, &t);
-	rt_emit(r, id, n, &t);
-}
-
-/* o to every neighbour that is up, or only to one. */
-static void emit_origin(struct router *r, uint32_t o, bool triggered, uint16_t only)
-{
-	uint16_t seqno = 0;
-	uint32_t metric = RT_METRIC_INF;
-	bool have = advertised(r, o, &seqno, &metric);
-
-	if (!have && !triggered)
-		return;
-	if (have)
-		note_advertised(r, o, seqno, metric);
-	else
-		seqno = r->dests[o].seqno;
-	if (only != RT_NBR_NONE) {
-		emit_to(r, o, only, r->nbrs[only], triggered, have, seqno, metric);
-		return;
-	}
-	for (uint32_t id = 0; id < r->nnbrs; id++) {
-		struct rt_nbr *n = nbr_get(r, (uint16_t)id);
-		if (n)
-			emit_to(r, o, (uint16_t)id, n, triggered, have, seqno, metric);
-	}
-}
-
-static void send_all(struct router *r)
-{
-	for (uint32_t id = 0; id < r->nnbrs; id++) {
-		struct rt_nbr *n = nbr_get(r, (uint16_t)id);
-		if (n)
-			rt_send(r, (uint16_t)id, n);
-	}
-}
-
-static bool push(uint32_t **v, uint32_t *n, uint32_t *cap, uint32_t x)
-{
-	if (*n == *cap) {
-		uint32_t c = *cap ? *cap * 2 : 64;
-		uint32_t *nv = realloc(*v, (size_t)c * sizeof(*nv));
-		if (!nv)
-			return false;
-		*v = nv;
-		*cap = c;
-	}
-	(*v)[(*n)++] = x;
-	return true;
-}
-
-/* o changed in a way neighbours should hear soon; urgent ones are repeated. */
-static void trigger(struct router *r, uint32_t o, bool urgent, uint64_t now)
-{
-	struct rt_dest *d = &r->dests[o];
-
-	if (urgent)
-		d->urgent = RT_URGENT_REPEATS;
-	if (!(d->flags & D_PENDING)) {
-		if (!push(&r->pending, &r->npending, &r->pending_cap, o))
-			return; /* the next full table carries it */
-		d->flags |= D_PENDING;
-	}
-	if (!r->flush_at) {
-		r->flush_at = now + r->p.flush_delay + rt_random(r) % (r->p.flush_delay + 1);
-		rt_deadline(r, r->flush_at);
-	}
-}
-
-static void flush(struct router *r, uint64_t now)
-{
-	r->flush_at = 0;
-	for (uint32_t i = 0; i < r->npending; i++) {
-		uint32_t o = r->pending[i];
-		struct rt_dest *d = &r->dests[o];
-		d->flags &= (uint8_t)~D_PENDING;
-		if (!rt_origins_live(r->origins, o))
-			continue;
-		emit_origin(r, o, true, RT_NBR_NONE);
-		if (d->urgent && --d->urgent && !(d->flags & D_URGENT_QUEUED) &&
-		    push(&r->repeat, &r->nrepeat, &r->repeat_cap, o))
-			d->flags |= D_URGENT_QUEUED;
-	}
-	r->npending = 0;
-	send_all(r);
-	if (r->nrepeat && !r->repeat_at) {
-		r->repeat_at = now + r->p.urgent_retry;
-		rt_deadline(r, r->repeat_at);
-	}
-}
-
-static void repeat_urgent(struct router *r, uint64_t now)
-{
-	r->repeat_at = 0;
-	uint32_t n = r->nrepeat;
-	r->nrepeat = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		uint32_t o = r->repeat[i];
-		r->dests[o].flags &= (uint8_t)~D_URGENT_QUEUED;
-		if (rt_origins_live(r->origins, o) && !(r->dests[o].flags & D_PENDING) &&
-		    push(&r->pending, &r->npending, &r->pending_cap, o))
-			r->dests[o].flags |= D_PENDING;
-	}
-	if (r->npending)
-		flush(r, now);
-}
-
-/* The whole table to one neighbour. */
-static void dump(struct router *r, uint16_t id, struct rt_nbr *n, uint64_t now)
-{
-	for (uint32_t o = 0; o < r->ndests; o++)
-		if (rt_origins_live(r->origins, o))
-			emit_origin(r, o, false, id);
-	rt_send(r, id, n);
-	n->last_dump = now;
-	n->next_dump = now + r->p.update_interval - rt_random(r) % (r->p.update_interval / 4 + 1);
-	rt_deadline(r, n->next_dump);
-}
-
-/* ---- seqno requests ---- */
-
-/* True if a request for o at seqno (or newer) went out less than RT_REQ_RESEND ago. */
-static bool recently_requested(struct router *r, uint32_t o, uint16_t seqno, uint64_t now)
-{
-	struct rt_req *q = &r->reqs[o % RT_REQ_CACHE];
-
-	if (q->origin1 == o + 1 && !rt_seq_newer(seqno, q->seqno) && now - q->sent < RT_REQ_RESEND)
-		return true;
-	*q = (struct rt_req){.origin1 = o + 1, .seqno = seqno, .sent = now};
-	return false;
-}
-
-static void send_seqno_request(struct router *r, uint16_t id, uint32_t o, uint16_t seqno,
-			       uint8_t hops)
-{
-	struct rt_nbr *n = nbr_get(r, id);
-	const struct rt_origin *e = &r->origins->v[o];
-	struct rt_tlv t = {.type = RT_TLV_SEQNO_REQ};
-
-	if (!n || n->cost == RT_METRIC_INF)
-		return;
-	t.seqno_req.seqno = seqno;
-	t.seqno_req.hop_count = hops;
-	t.seqno_req.address = e->addr;
-	memcpy(t.seqno_req.origin, e->key, WG_KEY_LEN);
-	rt_emit(r, id, n, &t);
-	rt_send(r, id, n);
-	r->stats.seqno_requests_tx++;
-}
-
-/* Starving for o: ask the neighbours with unfeasible routes to it for a newer seqno. */
-static void request_seqno(struct router *r, uint32_t o, uint64_t now)
-{
-	struct rt_dest *d = &r->dests[o];
-	uint16_t want = (uint16_t)(d->fd_seqno + 1);
-
-	if (!(d->flags & D_HAS_FD) || recently_requested(r, o, want, now))
-		return;
-	for (uint32_t id = 0; id < r->nnbrs; id++) {
-		struct rt_nbr *n = nbr_get(r, (uint16_t)id);
-		if (n && o < n->routes_cap && n->routes[o].metric != RT_METRIC_INF)
-			send_seqno_request(r, (uint16_t)id, o, want, RT_REQ_HOPS);
-	}
-}
-
-/* ---- selection ---- */
-
-static bool feasible(const struct rt_dest *d, uint16_t seqno, uint32_t metric)
+bool rt_feasible(const struct rt_dest *d, uint16_t seqno, uint32_t metric)
 {
 	if (metric == RT_METRIC_INF || !(d->flags & D_HAS_FD))
 		return true;
@@ -385,20 +155,20 @@ static void set_route(struct router *r, uint32_t o, uint16_t nh, uint32_t metric
 		d->changed = rt_secs(now);
 		r->stats.route_changes++;
 		r->ops.route(r->ctx, o, nh);
-		trigger(r, o, nh == RT_NBR_NONE, now);
+		rt_trigger(r, o, nh == RT_NBR_NONE, now);
 		return;
 	}
 	if (seqno != old_seqno) {
-		trigger(r, o, true, now);
+		rt_trigger(r, o, true, now);
 		return;
 	}
 	/* Small metric changes wait for the next full table. */
 	uint32_t diff = metric > old ? metric - old : old - metric;
 	if ((uint64_t)diff * 8 > old)
-		trigger(r, o, false, now);
+		rt_trigger(r, o, false, now);
 }
 
-static void select_route(struct router *r, uint32_t o, uint64_t now)
+void rt_select_route(struct router *r, uint32_t o, uint64_t now)
 {
 	struct rt_dest *d = &r->dests[o];
 	uint16_t best = RT_NBR_NONE, best_seqno = d->seqno;
@@ -409,14 +179,14 @@ static void select_route(struct router *r, uint32_t o, uint64_t now)
 	if (d->nh == RT_NBR_LOCAL || o == r->self)
 		return;
 	for (uint32_t id = 0; id < r->nnbrs; id++) {
-		struct rt_nbr *n = nbr_get(r, (uint16_t)id);
+		struct rt_nbr *n = rt_nbr_get(r, (uint16_t)id);
 		if (!n || o >= n->routes_cap)
 			continue;
 		const struct rt_nroute *nr = &n->routes[o];
 		uint32_t m = rt_metric_add(n->cost, nr->metric);
 		if (m == RT_METRIC_INF || !usable(r, n, o))
 			continue;
-		if (!feasible(d, nr->seqno, nr->metric)) {
+		if (!rt_feasible(d, nr->seqno, nr->metric)) {
 			starving = true;
 			continue;
 		}
@@ -440,7 +210,7 @@ static void select_route(struct router *r, uint32_t o, uint64_t now)
 	if (best == RT_NBR_NONE) {
 		set_route(r, o, RT_NBR_NONE, RT_METRIC_INF, d->seqno, now);
 		if (starving)
-			request_seqno(r, o, now);
+			rt_request_seqno(r, o, now);
 		return;
 	}
 	set_route(r, o, best, best_metric, best_seqno, now);
@@ -450,10 +220,8 @@ static void select_all(struct router *r, uint64_t now)
 {
 	for (uint32_t o = 0; o < r->ndests; o++)
 		if (rt_origins_live(r->origins, o))
-			select_route(r, o, now);
+			rt_select_route(r, o, now);
 }
-
-/* ---- neighbours ---- */
 
 uint16_t router_add_neighbour(struct router *r, uint32_t origin, uint64_t now)
 {
@@ -505,14 +273,14 @@ void rt_drop_routes_of(struct router *r, uint16_t id, struct rt_nbr *n, uint64_t
 		n->routes[o].metric = RT_METRIC_INF;
 		n->nroutes--;
 		if (r->dests[o].nh == id)
-			select_route(r, o, now);
+			rt_select_route(r, o, now);
 	}
 	n->nroutes = 0;
 }
 
 void router_remove_neighbour(struct router *r, uint16_t id, uint64_t now)
 {
-	struct rt_nbr *n = nbr_get(r, id);
+	struct rt_nbr *n = rt_nbr_get(r, id);
 
 	if (!n)
 		return;
@@ -540,150 +308,13 @@ void rt_link_changed(struct router *r, uint16_t id, struct rt_nbr *n, uint32_t o
 	}
 	for (uint32_t o = 0; n->nroutes && o < n->routes_cap && o < r->ndests; o++)
 		if (n->routes[o].metric != RT_METRIC_INF)
-			select_route(r, o, now);
-}
-
-/* ---- frames in ---- */
-
-static uint32_t validate(struct router *r, uint16_t id, const uint8_t key[WG_KEY_LEN],
-			 const struct in6_addr *addr)
-{
-	uint32_t o = rt_origins_validate(r->origins, key, addr);
-
-	if (o == RT_ORIGIN_NONE || !ensure_dests(r)) {
-		r->stats.rejected_updates++;
-		if (r->ops.rejected)
-			r->ops.rejected(r->ctx, id, key, addr);
-		return RT_ORIGIN_NONE;
-	}
-	return o;
-}
-
-/* Someone holds a newer seqno for an origin we speak for (our own former life): outdo it. */
-static void outdo(struct router *r, uint32_t o, uint16_t seqno, uint64_t now)
-{
-	struct rt_dest *d = &r->dests[o];
-
-	if (!rt_seq_newer(seqno, d->seqno))
-		return;
-	d->seqno = (uint16_t)(seqno + 1);
-	trigger(r, o, true, now);
-}
-
-static void on_update(struct router *r, uint16_t id, struct rt_nbr *n, const struct rt_tlv *t,
-		      uint64_t now)
-{
-	uint16_t seqno = t->update.seqno;
-	uint32_t metric = t->update.metric;
-	uint32_t o = validate(r, id, t->update.origin, &t->update.address);
-
-	if (o == RT_ORIGIN_NONE)
-		return;
-	if (t->update.interval_cs)
-		n->update_interval = (uint64_t)t->update.interval_cs * 10 * NSEC_PER_MSEC;
-	if (o == r->self) {
-		if (metric != RT_METRIC_INF)
-			outdo(r, o, seqno, now);
-		return;
-	}
-	if (is_local(r, o) && metric != RT_METRIC_INF)
-		outdo(r, o, seqno, now);
-	if (!ensure_routes(r, n, o))
-		return;
-	struct rt_dest *d = &r->dests[o];
-	struct rt_nroute *nr = &n->routes[o];
-	bool was = nr->metric != RT_METRIC_INF;
-	bool ok = feasible(d, seqno, metric);
-	if (!was && metric == RT_METRIC_INF)
-		return;
-	if (!ok)
-		r->stats.unfeasible++;
-	if (metric == RT_METRIC_INF) {
-		nr->metric = RT_METRIC_INF;
-		n->nroutes--;
-	} else {
-		*nr =
-		    (struct rt_nroute){.metric = metric, .seqno = seqno, .refreshed = rt_secs(now)};
-		if (!was)
-			n->nroutes++;
-	}
-	select_route(r, o, now);
-	/*
-	 * An unfeasible route that would beat what we have: ask its sender for
-	 * a newer seqno, which would make it feasible (RFC 8966, 3.8.2.2).
-	 */
-	if (!ok && metric != RT_METRIC_INF && !is_local(r, o) &&
-	    rt_metric_add(n->cost, metric) < d->metric &&
-	    !recently_requested(r, o, (uint16_t)(d->fd_seqno + 1), now))
-		send_seqno_request(r, id, o, (uint16_t)(d->fd_seqno + 1), RT_REQ_HOPS);
-}
-
-static void on_route_request(struct router *r, uint16_t id, struct rt_nbr *n, uint64_t now)
-{
-	/* A full table at most every RT_DUMP_MIN_GAP, however often it asks. */
-	uint64_t at = n->last_dump && now - n->last_dump < RT_DUMP_MIN_GAP
-			  ? n->last_dump + RT_DUMP_MIN_GAP
-			  : now;
-	(void)id;
-	if (at < n->next_dump) {
-		n->next_dump = at;
-		rt_deadline(r, at);
-	}
-}
-
-/* The best route to o not through nbr, feasible or not: where a request goes on. */
-static uint16_t forward_target(const struct router *r, uint32_t o, uint16_t from)
-{
-	const struct rt_dest *d = &r->dests[o];
-	uint16_t best = RT_NBR_NONE;
-	uint32_t best_metric = RT_METRIC_INF;
-
-	if (d->nh != RT_NBR_NONE && d->nh != RT_NBR_LOCAL && d->nh != from)
-		return d->nh;
-	for (uint32_t id = 0; id < r->nnbrs; id++) {
-		const struct rt_nbr *n = nbr_get(r, (uint16_t)id);
-		if (!n || id == from || o >= n->routes_cap)
-			continue;
-		uint32_t m = rt_metric_add(n->cost, n->routes[o].metric);
-		if (m < best_metric) {
-			best = (uint16_t)id;
-			best_metric = m;
-		}
-	}
-	return best;
-}
-
-static void on_seqno_request(struct router *r, uint16_t id, const struct rt_tlv *t, uint64_t now)
-{
-	uint16_t seqno = t->seqno_req.seqno;
-	uint32_t o = validate(r, id, t->seqno_req.origin, &t->seqno_req.address);
-
-	if (o == RT_ORIGIN_NONE)
-		return;
-	struct rt_dest *d = &r->dests[o];
-	if (o == r->self || is_local(r, o)) {
-		/* Ours: raise the seqno to what was asked for, and say so. */
-		if (rt_seq_newer(seqno, d->seqno))
-			d->seqno = seqno;
-		trigger(r, o, true, now);
-		return;
-	}
-	if (d->nh != RT_NBR_NONE && !rt_seq_newer(seqno, d->seqno)) {
-		/* Our route is new enough already: the asker just has not heard it. */
-		trigger(r, o, false, now);
-		return;
-	}
-	if (t->seqno_req.hop_count < 2)
-		return;
-	uint16_t to = forward_target(r, o, id);
-	if (to != RT_NBR_NONE && !recently_requested(r, o, seqno, now))
-		send_seqno_request(r, to, o, seqno, (uint8_t)(t->seqno_req.hop_count - 1));
+			rt_select_route(r, o, now);
 }
 
 int router_receive(struct router *r, uint16_t id, const uint8_t *frame, size_t len, uint64_t now,
 		   const char **why)
 {
-	struct rt_nbr *n = nbr_get(r, id);
+	struct rt_nbr *n = rt_nbr_get(r, id);
 	struct rt_frame_iter it;
 	struct rt_tlv t;
 
@@ -695,7 +326,7 @@ int router_receive(struct router *r, uint16_t id, const uint8_t *frame, size_t l
 		r->stats.rx_malformed++;
 		return -1;
 	}
-	if (!ensure_dests(r)) {
+	if (!rt_ensure_dests(r)) {
 		*why = "out of memory";
 		return -1;
 	}
@@ -713,13 +344,13 @@ int router_receive(struct router *r, uint16_t id, const uint8_t *frame, size_t l
 		case RT_TLV_UPDATE:
 			/* Routes only from a link that works both ways. */
 			if (n->cost != RT_METRIC_INF)
-				on_update(r, id, n, &t, now);
+				rt_on_update(r, id, n, &t, now);
 			break;
 		case RT_TLV_ROUTE_REQ:
-			on_route_request(r, id, n, now);
+			rt_on_route_request(r, id, n, now);
 			break;
 		case RT_TLV_SEQNO_REQ:
-			on_seqno_request(r, id, &t, now);
+			rt_on_seqno_request(r, id, &t, now);
 			break;
 		case RT_TLV_PAD:
 			break;
@@ -728,39 +359,9 @@ int router_receive(struct router *r, uint16_t id, const uint8_t *frame, size_t l
 	return 0;
 }
 
-/* ---- timers ---- */
-
-/* Routes not refreshed for 3.5 update intervals are gone; so are FDs of long-dead routes. */
-static void sweep(struct router *r, uint64_t now)
-{
-	uint16_t s = rt_secs(now);
-
-	for (uint32_t id = 0; id < r->nnbrs; id++) {
-		struct rt_nbr *n = nbr_get(r, (uint16_t)id);
-		if (!n || !n->nroutes)
-			continue;
-		uint32_t hold = (uint32_t)(n->update_interval * 7 / 2 / NSEC_PER_SEC) + 1;
-		for (uint32_t o = 0; o < n->routes_cap && o < r->ndests; o++) {
-			struct rt_nroute *nr = &n->routes[o];
-			if (nr->metric == RT_METRIC_INF || (uint16_t)(s - nr->refreshed) <= hold)
-				continue;
-			nr->metric = RT_METRIC_INF;
-			n->nroutes--;
-			select_route(r, o, now);
-		}
-	}
-	for (uint32_t o = 0; o < r->ndests; o++) {
-		struct rt_dest *d = &r->dests[o];
-		if (d->nh == RT_NBR_NONE && (d->flags & D_HAS_FD) &&
-		    (uint16_t)(s - d->changed) > RT_FD_GC / NSEC_PER_SEC)
-			d->flags &= (uint8_t)~D_HAS_FD;
-	}
-	r->next_sweep = now + r->p.update_interval / 2;
-}
-
 uint64_t router_tick(struct router *r, uint64_t now)
 {
-	if (!ensure_dests(r))
+	if (!rt_ensure_dests(r))
 		return now + r->p.flush_delay;
 	r->deadline = UINT64_MAX;
 	if (r->holding && now >= r->started + r->p.hold_time) {
@@ -768,26 +369,26 @@ uint64_t router_tick(struct router *r, uint64_t now)
 		select_all(r, now);
 	}
 	for (uint32_t id = 0; id < r->nnbrs; id++) {
-		struct rt_nbr *n = nbr_get(r, (uint16_t)id);
+		struct rt_nbr *n = rt_nbr_get(r, (uint16_t)id);
 		if (!n)
 			continue;
 		rt_nbr_tick(r, (uint16_t)id, n, now);
 		if (n->used && now >= n->next_dump) {
 			if (n->cost != RT_METRIC_INF)
-				dump(r, (uint16_t)id, n, now);
+				rt_dump(r, (uint16_t)id, n, now);
 			else
 				n->next_dump = UINT64_MAX; /* it gets one when the link comes up */
 		}
 	}
 	if (r->flush_at && now >= r->flush_at)
-		flush(r, now);
+		rt_flush(r, now);
 	if (r->repeat_at && now >= r->repeat_at)
-		repeat_urgent(r, now);
+		rt_repeat_urgent(r, now);
 	if (now >= r->next_sweep)
-		sweep(r, now);
+		rt_sweep(r, now);
 
 	for (uint32_t id = 0; id < r->nnbrs; id++) {
-		struct rt_nbr *n = nbr_get(r, (uint16_t)id);
+		struct rt_nbr *n = rt_nbr_get(r, (uint16_t)id);
 		if (!n)
 			continue;
 		rt_deadline(r, rt_nbr_deadline(n));
@@ -803,8 +404,6 @@ uint64_t router_tick(struct router *r, uint64_t now)
 	return r->deadline;
 }
 
-/* ---- life ---- */
-
 static void originate_self(struct router *r, uint64_t now)
 {
 	struct rt_dest *d = &r->dests[r->self];
@@ -812,7 +411,7 @@ static void originate_self(struct router *r, uint64_t now)
 	d->nh = RT_NBR_LOCAL;
 	d->metric = 0;
 	r->ops.route(r->ctx, r->self, RT_NBR_LOCAL);
-	trigger(r, r->self, true, now);
+	rt_trigger(r, r->self, true, now);
 }
 
 struct router *router_new(const struct rt_params *params, const struct rt_ops *ops, void *ctx,
@@ -834,7 +433,7 @@ struct router *router_new(const struct rt_params *params, const struct rt_ops *o
 	r->holding = r->p.hold_time > 0;
 	r->next_sweep = now + r->p.update_interval / 2;
 	r->deadline = now;
-	if (!ensure_dests(r) || self >= r->ndests) {
+	if (!rt_ensure_dests(r) || self >= r->ndests) {
 		router_free(r);
 		return NULL;
 	}
@@ -862,7 +461,7 @@ void router_free(struct router *r)
 
 void router_set_self(struct router *r, uint32_t self, uint64_t now)
 {
-	if (!ensure_dests(r) || self >= r->ndests || self == r->self)
+	if (!rt_ensure_dests(r) || self >= r->ndests || self == r->self)
 		return;
 	struct rt_dest *old = &r->dests[r->self];
 	/* Whoever still routes our former address to us must not be followed back. */
@@ -872,22 +471,22 @@ void router_set_self(struct router *r, uint32_t self, uint64_t now)
 	old->nh = RT_NBR_NONE;
 	old->metric = RT_METRIC_INF;
 	r->ops.route(r->ctx, r->self, RT_NBR_NONE);
-	trigger(r, r->self, true, now);
+	rt_trigger(r, r->self, true, now);
 	uint32_t prev = r->self;
 	r->self = self;
 	struct rt_dest *d = &r->dests[self];
 	uint16_t seqno = (uint16_t)rt_random(r);
 	d->seqno = rt_seq_newer(d->seqno, seqno) ? (uint16_t)(d->seqno + 1) : seqno;
 	originate_self(r, now);
-	select_route(r, prev, now);
+	rt_select_route(r, prev, now);
 }
 
 void router_forget_origin(struct router *r, uint32_t o, uint64_t now)
 {
-	if (!ensure_dests(r) || o >= r->ndests || o == r->self)
+	if (!rt_ensure_dests(r) || o >= r->ndests || o == r->self)
 		return;
 	for (uint32_t id = 0; id < r->nnbrs; id++) {
-		struct rt_nbr *n = nbr_get(r, (uint16_t)id);
+		struct rt_nbr *n = rt_nbr_get(r, (uint16_t)id);
 		if (n && o < n->routes_cap && n->routes[o].metric != RT_METRIC_INF) {
 			n->routes[o].metric = RT_METRIC_INF;
 			n->nroutes--;
@@ -907,17 +506,17 @@ void router_forget_origin(struct router *r, uint32_t o, uint64_t now)
 
 void router_proxy(struct router *r, uint32_t o, bool on, uint64_t now)
 {
-	if (!ensure_dests(r) || o >= r->ndests || o == r->self)
+	if (!rt_ensure_dests(r) || o >= r->ndests || o == r->self)
 		return;
 	struct rt_dest *d = &r->dests[o];
-	if (on == is_local(r, o))
+	if (on == rt_is_local(r, o))
 		return;
 	if (!on) {
 		d->nh = RT_NBR_NONE;
 		d->metric = RT_METRIC_INF;
 		r->ops.route(r->ctx, o, RT_NBR_NONE);
-		trigger(r, o, true, now);
-		select_route(r, o, now);
+		rt_trigger(r, o, true, now);
+		rt_select_route(r, o, now);
 		return;
 	}
 	/* Newer than anything heard for it, so our announcement wins at once. */
@@ -925,7 +524,7 @@ void router_proxy(struct router *r, uint32_t o, bool on, uint64_t now)
 	if ((d->flags & D_HAS_FD) && rt_seq_newer(d->fd_seqno, seqno))
 		seqno = d->fd_seqno;
 	for (uint32_t id = 0; id < r->nnbrs; id++) {
-		struct rt_nbr *n = nbr_get(r, (uint16_t)id);
+		struct rt_nbr *n = rt_nbr_get(r, (uint16_t)id);
 		if (n && o < n->routes_cap && n->routes[o].metric != RT_METRIC_INF &&
 		    rt_seq_newer(n->routes[o].seqno, seqno))
 			seqno = n->routes[o].seqno;
@@ -935,10 +534,8 @@ void router_proxy(struct router *r, uint32_t o, bool on, uint64_t now)
 	d->seqno = (uint16_t)(seqno + 1);
 	d->changed = rt_secs(now);
 	r->ops.route(r->ctx, o, RT_NBR_LOCAL);
-	trigger(r, o, true, now);
+	rt_trigger(r, o, true, now);
 }
-
-/* ---- queries ---- */
 
 uint16_t router_next_hop(const struct router *r, uint32_t o)
 {
@@ -954,7 +551,7 @@ int router_foreach_route(const struct router *r, uint64_t now,
 			continue;
 		struct rt_route_info ri = {
 		    .origin = o, .nbr = d->nh, .seqno = d->seqno, .metric = d->metric};
-		const struct rt_nbr *n = nbr_get(r, d->nh);
+		const struct rt_nbr *n = rt_nbr_get(r, d->nh);
 		if (n && o < n->routes_cap)
 			ri.age = (uint64_t)(uint16_t)(rt_secs(now) - n->routes[o].refreshed) *
 				 NSEC_PER_SEC;
@@ -967,7 +564,7 @@ int router_foreach_route(const struct router *r, uint64_t now,
 
 bool router_neighbour_info(const struct router *r, uint16_t id, struct rt_nbr_info *out)
 {
-	const struct rt_nbr *n = nbr_get(r, id);
+	const struct rt_nbr *n = rt_nbr_get(r, id);
 
 	if (!n)
 		return false;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The router's state, shared by its files: router.c (routes, selection,
- * updates, requests) and neighbour.c (hellos, IHUs, link costs). Not for
- * users of the router, who see routing/router.h only.
+ * The router's state, shared by its files: router.c (life, selection,
+ * timers), update.c (updates in and out), request.c (origin validation,
+ * seqno requests) and neighbour.c (hellos, IHUs, link costs). Not for users
+ * of the router, who see routing/router.h only.
  */
 #ifndef ALAMESH_ROUTER_IMPL_H
 #define ALAMESH_ROUTER_IMPL_H
@@ -114,14 +115,41 @@ struct router {
 	struct rt_stats stats;
 };
 
-/* router.c, for neighbour.c */
+/* router.c */
 uint64_t rt_random(struct router *r);
 void rt_deadline(struct router *r, uint64_t when);
-void rt_send(struct router *r, uint16_t id, struct rt_nbr *n);
+uint16_t rt_interval_cs(uint64_t ns);
+bool rt_ensure_dests(struct router *r);
+bool rt_ensure_routes(struct router *r, struct rt_nbr *n, uint32_t o);
+bool rt_is_local(const struct router *r, uint32_t o);
+struct rt_nbr *rt_nbr_get(const struct router *r, uint16_t id);
+/* Appends a record to n's frame, sending the frame first if it is full; rt_send() sends it. */
 void rt_emit(struct router *r, uint16_t id, struct rt_nbr *n, const struct rt_tlv *t);
+void rt_send(struct router *r, uint16_t id, struct rt_nbr *n);
+bool rt_feasible(const struct rt_dest *d, uint16_t seqno, uint32_t metric);
+void rt_select_route(struct router *r, uint32_t o, uint64_t now);
 void rt_link_changed(struct router *r, uint16_t id, struct rt_nbr *n, uint32_t old_cost,
 		     uint64_t now);
 void rt_drop_routes_of(struct router *r, uint16_t id, struct rt_nbr *n, uint64_t now);
+
+/* update.c */
+void rt_trigger(struct router *r, uint32_t o, bool urgent, uint64_t now);
+void rt_flush(struct router *r, uint64_t now);
+void rt_repeat_urgent(struct router *r, uint64_t now);
+void rt_dump(struct router *r, uint16_t id, struct rt_nbr *n, uint64_t now);
+void rt_on_update(struct router *r, uint16_t id, struct rt_nbr *n, const struct rt_tlv *t,
+		  uint64_t now);
+void rt_on_route_request(struct router *r, uint16_t id, struct rt_nbr *n, uint64_t now);
+void rt_sweep(struct router *r, uint64_t now);
+
+/* request.c */
+uint32_t rt_validate(struct router *r, uint16_t id, const uint8_t key[WG_KEY_LEN],
+		     const struct in6_addr *addr);
+void rt_outdo(struct router *r, uint32_t o, uint16_t seqno, uint64_t now);
+bool rt_recently_requested(struct router *r, uint32_t o, uint16_t seqno, uint64_t now);
+void rt_send_seqno_request(struct router *r, uint16_t id, uint32_t o, uint16_t seqno, uint8_t hops);
+void rt_request_seqno(struct router *r, uint32_t o, uint64_t now);
+void rt_on_seqno_request(struct router *r, uint16_t id, const struct rt_tlv *t, uint64_t now);
 
 /* neighbour.c */
 void rt_nbr_hello(struct router *r, uint16_t id, struct rt_nbr *n, const struct rt_tlv *t,

@@ -38,8 +38,9 @@ int main(int argc, const char *argv[])
 {
 	prog_name = argv[0] ? argv[0] : "alamesh";
 	if (argc < 2) {
-		usage(stderr);
-		return 1;
+		/* As `wg` alone does: what a user typing the bare command wants to see. */
+		static const char *show_argv[] = {"show", NULL};
+		return show_main(1, show_argv);
 	}
 	if (cli_is_help(argv[1])) {
 		usage(stdout);

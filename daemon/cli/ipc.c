@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -18,26 +19,77 @@
 
 int ipc_timeout_ms = 10000;
 
+static bool sock_path(const char *ifname, struct sockaddr_un *sun)
+{
+	int n = snprintf(sun->sun_path, sizeof(sun->sun_path), "%s/%s.sock", UAPI_DIR, ifname);
+
+	sun->sun_family = AF_UNIX;
+	return n > 0 && (size_t)n < sizeof(sun->sun_path) && *ifname && !strchr(ifname, '/');
+}
+
+/*
+ * A refused connection means no process listens: the socket was left by a
+ * daemon that crashed or could not remove it (User =). It is removed, as
+ * wg(8) does, so that it stops breaking `show all`; but only if it is still
+ * the file that refused (seen), not one a daemon starting meanwhile bound
+ * in its place. Not being allowed to remove it (not root) is no error.
+ */
+static void remove_stale(const char *path, const struct stat *seen)
+{
+	struct stat now;
+
+	if (lstat(path, &now) == 0 && now.st_dev == seen->st_dev && now.st_ino == seen->st_ino)
+		(void)unlink(path);
+}
+
 static int ipc_connect(const char *ifname, char path[108])
 {
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	int fd, n = snprintf(path, 108, "%s/%s.sock", UAPI_DIR, ifname);
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd, e;
 
-	if (n < 0 || n >= 108 || strchr(ifname, '/') || !*ifname) {
+	if (!sock_path(ifname, &sun)) {
 		fprintf(stderr, "%s: invalid interface name `%s'\n", prog_name, ifname);
 		return -1;
 	}
-	memcpy(sun.sun_path, path, (size_t)n + 1);
+	memcpy(path, sun.sun_path, sizeof(sun.sun_path));
+	bool have_st = lstat(path, &st) == 0;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		int e = errno;
-		fprintf(stderr, "%s: cannot connect to %s: %s: %s (is alameshd running?)\n",
-			prog_name, ifname, path, strerror(e));
-		if (fd >= 0)
-			close(fd);
-		return -1;
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+		return fd;
+	e = errno;
+	if (fd >= 0 && e == ECONNREFUSED && have_st && S_ISSOCK(st.st_mode))
+		remove_stale(path, &st);
+	fprintf(stderr, "%s: cannot connect to %s: %s: %s (is alameshd running?)\n", prog_name,
+		ifname, path, strerror(e));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/*
+ * Whether ifname has a daemon, as wg(8) decides it when it lists
+ * interfaces: its .sock is a socket and a connection to it is not refused
+ * (a busy daemon, EAGAIN, or one we may not talk to, EACCES, still counts).
+ * A socket that refuses is stale and removed.
+ */
+static bool ipc_alive(const char *ifname)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	bool alive = true;
+
+	if (!sock_path(ifname, &sun) || stat(sun.sun_path, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return false;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return true; /* cannot tell: let the request itself report it */
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 && errno == ECONNREFUSED) {
+		remove_stale(sun.sun_path, &st);
+		alive = false;
 	}
-	return fd;
+	close(fd);
+	return alive;
 }
 
 static bool wait_fd(int fd, short events)
@@ -179,6 +231,11 @@ size_t ipc_list(char (**names)[16])
 		size_t len = strlen(e->d_name);
 		if (len <= 5 || len - 5 >= 16 || strcmp(e->d_name + len - 5, ".sock"))
 			continue;
+		char name[16];
+		memcpy(name, e->d_name, len - 5);
+		name[len - 5] = '\0';
+		if (!ipc_alive(name))
+			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 8;
 			void *m = realloc(*names, cap * sizeof(**names));
@@ -186,8 +243,7 @@ size_t ipc_list(char (**names)[16])
 				break;
 			*names = m;
 		}
-		memcpy((*names)[n], e->d_name, len - 5);
-		(*names)[n][len - 5] = '\0';
+		memcpy((*names)[n], name, sizeof(name));
 		n++;
 	}
 	closedir(d);

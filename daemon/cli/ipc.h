@@ -24,7 +24,9 @@ int ipc_get(const char *ifname, struct uapi_device_info *dev);
 int ipc_set(const char *ifname, const char *body, size_t len);
 /*
  * The interfaces with a control socket, in directory order as wg lists them;
- * *names is malloc'd. Returns how many.
+ * *names is malloc'd. Returns how many. As with wg, a socket that refuses a
+ * connection (its daemon is gone) is left out and removed, and a file
+ * that is not a socket is left out.
  */
 size_t ipc_list(char (**names)[16]);
 

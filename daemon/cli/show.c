@@ -14,8 +14,8 @@
 
 #define SHOW_FIELDS                                                                                \
 	"public-key | private-key | listen-port | fwmark | peers | preshared-keys | endpoints | "  \
-	"allowed-ips | latest-handshakes | transfer | persistent-keepalive | dump | routes | "     \
-	"members | registry"
+	"allowed-ips | latest-handshakes | transfer | persistent-keepalive | dump | "              \
+	"routes [dump] | members | registry"
 
 static void show_usage(FILE *f)
 {
@@ -24,7 +24,7 @@ static void show_usage(FILE *f)
 }
 
 /* alamesh's own views: asked with get=VIEW; errno 95 (EOPNOTSUPP) means not configured. */
-static int show_view(const char *ifname, const char *view)
+static int show_view(const char *ifname, const char *view, bool dump, bool with_interface)
 {
 	char req[32], *reply;
 	size_t len;
@@ -32,17 +32,17 @@ static int show_view(const char *ifname, const char *view)
 
 	if (ipc_request(ifname, req, (size_t)n, &reply, &len) < 0)
 		return 1;
-	int rc = show_view_reply(ifname, view, reply, len);
+	int rc = show_view_reply(ifname, view, dump, with_interface, reply, len);
 	free(reply);
 	return rc;
 }
 
-static int show_one(const char *ifname, const char *field, bool with_interface)
+static int show_one(const char *ifname, const char *field, bool dump, bool with_interface)
 {
 	struct uapi_device_info dev;
 
 	if (field && show_is_view(field))
-		return show_view(ifname, field);
+		return show_view(ifname, field, dump, with_interface);
 	if (ipc_get(ifname, &dev) < 0) {
 		uapi_device_info_free(&dev);
 		return 1;
@@ -58,14 +58,16 @@ static int show_one(const char *ifname, const char *field, bool with_interface)
 int show_main(int argc, const char *argv[])
 {
 	char(*names)[16];
-	const char *field = argc == 3 ? argv[2] : NULL;
+	const char *field = argc >= 3 ? argv[2] : NULL;
+	/* `routes dump`: the routes one tab-separated line each, for scripts. */
+	bool dump = argc == 4 && field && !strcmp(field, "routes") && !strcmp(argv[3], "dump");
 	int rc = 0;
 
 	if (argc == 2 && cli_is_help(argv[1])) {
 		show_usage(stdout);
 		return 0;
 	}
-	if (argc > 3 || (field && !show_valid_field(field))) {
+	if ((argc > 3 && !dump) || (field && !show_valid_field(field))) {
 		if (field && !show_valid_field(field))
 			fprintf(stderr, "Invalid parameter: `%s'\n", field);
 		show_usage(stderr);
@@ -85,14 +87,14 @@ int show_main(int argc, const char *argv[])
 	if (argc == 1 || !strcmp(argv[1], "all")) {
 		size_t n = ipc_list(&names);
 		for (size_t i = 0; i < n; i++) {
-			if (show_one(names[i], field, true))
+			if (show_one(names[i], field, dump, true))
 				rc = 1;
 			else if (!field && i + 1 < n)
 				printf("\n");
 		}
 		free(names);
 	} else {
-		rc = show_one(argv[1], field, false);
+		rc = show_one(argv[1], field, dump, false);
 	}
 	if (!cli_flush_stdout(argv[0]))
 		rc = 1;

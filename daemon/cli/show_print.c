@@ -183,12 +183,23 @@ static void dump_print(const struct uapi_device_info *dev, bool with_interface)
 	}
 }
 
-/* One line per peer: its key, a tab, then what field prints. */
+/*
+ * One line per peer: its key, a tab, then what field prints. With several
+ * interfaces each line starts with the interface's name, except for
+ * endpoints: wg(8) writes that name once, before the first peer's line (and
+ * alone, without a newline, for an interface without peers). The same
+ * bytes here, for the scripts written against wg.
+ */
 static void per_peer(const struct uapi_device_info *dev, bool with_interface, const char *field)
 {
+	bool name_once = !strcmp(field, "endpoints");
+
+	if (name_once)
+		prefix(dev, with_interface);
 	for (size_t i = 0; i < dev->npeers; i++) {
 		const struct uapi_peer_info *p = &dev->peers[i];
-		prefix(dev, with_interface);
+		if (!name_once)
+			prefix(dev, with_interface);
 		if (!strcmp(field, "peers")) {
 			printf("%s\n", key(p->public_key));
 			continue;
@@ -311,7 +322,139 @@ static void print_members(const char *ifname, char *text)
 	}
 }
 
-int show_view_reply(const char *ifname, const char *view, char *reply, size_t len)
+/* One route of a get=routes answer. */
+struct route_row {
+	const char *dest, *member, *next_hop, *next_member, *metric, *seqno, *age;
+};
+
+static const char *or_none(const char *s)
+{
+	return s && *s ? s : "(none)";
+}
+
+/*
+ * What a user reads as the next hop: the member it is, else its key cut
+ * short the way wireguard-go's logs do (the dump form has it whole).
+ */
+static const char *next_hop_name(const struct route_row *r)
+{
+	static char shortkey[16];
+	const char *k = or_none(r->next_hop);
+	size_t n = strlen(k);
+
+	if (!strcmp(k, "self"))
+		return "(self)";
+	if (!strcmp(k, "direct"))
+		return "(direct)";
+	if (r->next_member && *r->next_member)
+		return r->next_member;
+	if (n == WG_KEY_B64_LEN && k[n - 1] == '=')
+		snprintf(shortkey, sizeof(shortkey), "%.4s\u2026%.4s", k, k + n - 5);
+	else
+		return k;
+	return shortkey;
+}
+
+/* A copy of a daemon's string with control characters made harmless, for printf widths. */
+static const char *clean(char *buf, size_t cap, const char *s)
+{
+	size_t i = 0;
+
+	for (; s[i] && i + 1 < cap; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 ? '?' : s[i];
+	buf[i] = '\0';
+	return buf;
+}
+
+static void print_route(const char *ifname, const struct route_row *r, bool dump,
+			bool with_interface)
+{
+	char b[7][128];
+
+	if (dump) {
+		const char *cols[] = {r->dest,
+				      or_none(r->member),
+				      or_none(r->next_hop),
+				      or_none(r->next_member),
+				      or_none(r->metric),
+				      or_none(r->seqno),
+				      or_none(r->age)};
+		if (with_interface)
+			printf("%s\t", ifname);
+		for (size_t i = 0; i < 7; i++) {
+			print_clean(cols[i]);
+			putchar(i < 6 ? '\t' : '\n');
+		}
+		return;
+	}
+	terminal_printf(TERM_GREEN "%-39s" TERM_RESET "  %-16s  %-16s  %8s  %5s  %5ss\n",
+			clean(b[0], sizeof(b[0]), r->dest),
+			clean(b[1], sizeof(b[1]), or_none(r->member)),
+			clean(b[2], sizeof(b[2]), next_hop_name(r)),
+			clean(b[3], sizeof(b[3]), or_none(r->metric)),
+			clean(b[4], sizeof(b[4]), or_none(r->seqno)),
+			clean(b[5], sizeof(b[5]), or_none(r->age)));
+}
+
+/*
+ * get=routes: with dump, one tab-separated line per route (destination,
+ * member, next-hop key, next-hop member, metric, seqno, age in seconds);
+ * else a table with a header, for people.
+ */
+static void print_routes(const char *ifname, char *text, bool dump, bool with_interface)
+{
+	char *save = NULL;
+	struct route_row r = {0};
+	bool header = false;
+
+	for (char *l = strtok_r(text, "\n", &save);; l = strtok_r(NULL, "\n", &save)) {
+		bool last = !l || !strncmp(l, "errno=", 6);
+		if (r.dest && (last || !strncmp(l, "route=", 6))) {
+			if (dump) {
+				print_route(ifname, &r, true, with_interface);
+			} else {
+				if (!header) {
+					if (with_interface)
+						terminal_printf(TERM_BOLD "interface" TERM_RESET
+									  ": " TERM_GREEN
+									  "%s" TERM_RESET "\n",
+								ifname);
+					terminal_printf(
+					    TERM_BOLD
+					    "%-39s  %-16s  %-16s  %8s  %5s  %6s" TERM_RESET "\n",
+					    "destination", "member", "next hop", "metric", "seqno",
+					    "age");
+					header = true;
+				}
+				print_route(ifname, &r, false, with_interface);
+			}
+			r = (struct route_row){0};
+		}
+		if (last)
+			break;
+		char *v = strchr(l, '=');
+		if (!v)
+			continue;
+		*v++ = '\0';
+		if (!strcmp(l, "route"))
+			r.dest = v;
+		else if (!strcmp(l, "member"))
+			r.member = v;
+		else if (!strcmp(l, "next_hop"))
+			r.next_hop = v;
+		else if (!strcmp(l, "next_hop_member"))
+			r.next_member = v;
+		else if (!strcmp(l, "metric"))
+			r.metric = v;
+		else if (!strcmp(l, "seqno"))
+			r.seqno = v;
+		else if (!strcmp(l, "age"))
+			r.age = v;
+	}
+}
+
+int show_view_reply(const char *ifname, const char *view, bool dump, bool with_interface,
+		    char *reply, size_t len)
 {
 	int e = len ? answer_errno(reply, len) : -1;
 
@@ -327,6 +470,10 @@ int show_view_reply(const char *ifname, const char *view, char *reply, size_t le
 	reply[len - 1] = '\0';
 	if (!strcmp(view, "members")) {
 		print_members(ifname, reply);
+		return 0;
+	}
+	if (!strcmp(view, "routes")) {
+		print_routes(ifname, reply, dump, with_interface);
 		return 0;
 	}
 	char *save = NULL;

@@ -23,9 +23,12 @@ void show_pretty(struct uapi_device_info *dev);
 void show_field(const struct uapi_device_info *dev, const char *field, bool with_interface);
 /*
  * Prints the daemon's answer (reply, len bytes, a whole answer as
- * ipc_request returns it, modified in place) to get=VIEW. Returns the exit
- * status: errno=95 is "not configured" and 0.
+ * ipc_request returns it, modified in place) to get=VIEW; routes in a table
+ * for people, or with dump one tab-separated line each (the interface
+ * first with with_interface). Returns the exit status: errno=95 is "not
+ * configured" and 0.
  */
-int show_view_reply(const char *ifname, const char *view, char *reply, size_t len);
+int show_view_reply(const char *ifname, const char *view, bool dump, bool with_interface,
+		    char *reply, size_t len);
 
 #endif

@@ -67,7 +67,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < 3; i++) {
 		memcpy(copy, data, size);
 		copy[size] = '\0';
-		(void)show_view_reply("fuzz0", views[i], copy, size);
+		(void)show_view_reply("fuzz0", views[i], false, false, copy, size);
+		memcpy(copy, data, size);
+		(void)show_view_reply("fuzz0", views[i], true, true, copy, size);
 	}
 	free(copy);
 	return 0;

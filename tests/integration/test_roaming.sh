@@ -7,8 +7,10 @@
 #   ping B -> A must work: A's replies can only reach B at the new address,
 #                          learned from B's authenticated packets;
 #   ping A -> B must work: A now sends to the new address on its own.
-# Round 1: another alameshd is the peer that moves; round 2: wireguard-go
-# moves (alameshd must follow it); round 3: wireguard-go changes its UDP port
+# Round 1: another alameshd is the peer that moves: its routing hellos, sent
+# every 2 s from the new address, are authenticated packets, so A follows it
+# before anyone pings; round 2: wireguard-go moves (alameshd must follow it,
+# and only once it has spoken); round 3: wireguard-go changes its UDP port
 # (a NAT rebinding), which alameshd must follow as well.
 set -u
 # shellcheck source=tests/lib/netns.sh
@@ -92,7 +94,11 @@ alameshd_start alameshd-b "$NS_B" "$NS_WORK/b.conf" "$IB" "$MB_ADDR"
 ping_until "$NS_A" "$MB_ADDR" 15 || fail "round 1: first ping A -> B never answered"
 pass "round 1: ping6 A -> B before the move"
 move_b 10.1.0.22
-still_old "round 1" "$MB_ADDR"
+ep_of_b() { wg show "$IA" endpoints | awk -v k="$MB_PUB" '$1 == k {print $2}'; }
+wait_for "[ \"\$(ep_of_b)\" = 10.1.0.22:51820 ]" 8 ||
+	fail "round 1: A did not follow B's hellos to 10.1.0.22 (endpoint $(ep_of_b))"
+pass "round 1: B's routing hellos from its new address moved A's endpoint for it"
+ping_ok "$NS_A" "$MB_ADDR" 3 || fail "round 1: ping6 A -> B after the move"
 after_move "round 1" "$MB_ADDR" 10.1.0.22
 
 proc_stop alameshd-b TERM 10

@@ -8,7 +8,9 @@
 # that starts out root's, as ExecStartPre leaves it) and B (root, no User)
 # both start inside those limits, tell the socket READY=1 with a STATUS from
 # their own pid, carry traffic, and say STOPPING=1 when stopped; A starts a
-# second time over the cache it left behind.
+# second time over the cache it left behind. The commands are the unit's own
+# ExecStartPre= -t and ExecStart= lines for the instance: B's file has no
+# Name =, and its interface is named after the instance all the same (-i %i).
 set -u
 # shellcheck source=tests/lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
@@ -102,15 +104,34 @@ alameshd_conf "$NS_WORK/a.conf" "$IA" "$MA_PRIV" 51820
 printf 'User = nobody\n' >>"$NS_WORK/a.conf"
 alameshd_conf_peer "$NS_WORK/a.conf" "$MB_PUB" "$EP_B"
 printf '\n[Registry]\nURL = file://%s/registry.git\nCacheDir = %s/cache\n' "$PUB" "$PUB" >>"$NS_WORK/a.conf"
+# B's file names no interface: the instance's name (-i %i) is all it gets.
 alameshd_conf "$NS_WORK/b.conf" "$IB" "$MB_PRIV" 51820
+sed -i '/^Name = /d' "$NS_WORK/b.conf"
 alameshd_conf_peer "$NS_WORK/b.conf" "$MA_PUB" "$EP_A"
 
+# unit_exec LINE INSTANCE CONF: the unit's command line LINE as systemd runs
+# it for INSTANCE (%i), with our binary and CONF for /etc/alamesh/%i.conf;
+# left in EXEC.
+unit_exec() {
+	local line=$1 inst=$2 conf=$3
+	line=${line//\/usr\/local\/sbin\/alameshd/$ALAMESHD}
+	line=${line//\/etc\/alamesh\/%i.conf/$conf}
+	line=${line//%i/$inst}
+	read -r -a EXEC <<<"$line"
+}
+CHECK_LINE=$(printf '%s\n' "$pre" | grep -- ' -t ' | head -n 1)
+START_LINE=$(unit_key ExecStart)
+case $START_LINE in *"-i %i"*) ;; *) fail "ExecStart does not name the interface after the instance: $START_LINE" ;; esac
+case $CHECK_LINE in *"-i %i"*) ;; *) fail "the -t check does not name the interface after the instance: $CHECK_LINE" ;; esac
+
 # start_sandboxed NAME NS CONF IFNAME ADDR: ExecStartPre's -t, then ExecStart,
-# both inside the unit's limits, with $NOTIFY_SOCKET set.
+# for instance IFNAME, both inside the unit's limits, with $NOTIFY_SOCKET set.
 start_sandboxed() {
 	local name=$1 ns=$2 conf=$3 ifname=$4 addr=$5
-	must "$name: -t in the sandbox" "${SANDBOX[@]}" "$ALAMESHD" -t -c "$conf"
-	ns_spawn "$name" "$ns" env NOTIFY_SOCKET="$NOTIFY" "${SANDBOX[@]}" "$ALAMESHD" -c "$conf"
+	unit_exec "$CHECK_LINE" "$ifname" "$conf"
+	must "$name: -t in the sandbox" "${SANDBOX[@]}" "${EXEC[@]}"
+	unit_exec "$START_LINE" "$ifname" "$conf"
+	ns_spawn "$name" "$ns" env NOTIFY_SOCKET="$NOTIFY" "${SANDBOX[@]}" "${EXEC[@]}"
 	if ! wait_for "ip -n $ns -6 addr show dev $ifname | grep -q ' $addr/128'" 10; then
 		proc_alive "$name" || fail "$name exited at start-up"
 		fail "$name: no $ifname with $addr/128 after 10 s"
@@ -131,6 +152,8 @@ start_sandboxed alameshd-a "$NS_A" "$NS_WORK/a.conf" "$IA" "$MA_ADDR"
 start_sandboxed alameshd-b "$NS_B" "$NS_WORK/b.conf" "$IB" "$MB_ADDR"
 ready_from alameshd-a "$NOBODY_UID"
 ready_from alameshd-b 0
+ip -n "$NS_B" link show "$IB" >/dev/null 2>&1 || fail "B's interface is not named $IB, its instance"
+if ip -n "$NS_B" link show alamesh0 >/dev/null 2>&1; then fail "B made alamesh0, the default, not $IB"; fi
 pid=${PROC_PID[alameshd-a]}
 for t in /proc/"$pid"/task/*; do
 	[ "$(awk '$1 == "CapBnd:" {print $2}' "$t/status")" = 0000000000001400 ] || fail "$t: $(grep ^Cap "$t/status")"

@@ -3,7 +3,9 @@
 # nobody, every thread holding exactly CAP_NET_ADMIN and CAP_NET_BIND_SERVICE
 # (and nothing else even in its bounding set, with no_new_privs), and it
 # still does its whole job: carries traffic both ways, follows a peer that
-# roams, completes new handshakes whichever side starts them, and takes
+# roams, completes new handshakes whichever side starts them, renews a live
+# session with wireguard-go on its REKEY_AFTER_TIME timer (120 s, the
+# session started early and the other steps run meanwhile), and takes
 # `wg set` from root: a keepalive, a listen port below 1024, a firewall mark
 # and a new private key (a new address on the TUN). `alameshd -t` refuses an
 # unknown user.
@@ -12,7 +14,7 @@ set -u
 . "$(dirname "$0")/../lib/netns.sh"
 
 need_root
-need_tool ip wg ping python3 ss git
+need_tool ip wg wireguard-go ping python3 ss git
 need_alamesh
 id nobody >/dev/null 2>&1 || fail "no user nobody on this machine"
 NOBODY_UID=$(id -u nobody)
@@ -21,8 +23,10 @@ netns_pair a b
 new_node MA
 new_node MB
 new_node MN # A's next key
-IA=$(ifname na) && IB=$(ifname nb) || exit 1
+new_node MW # wireguard-go, whose session with A must be renewed by A's timer
+IA=$(ifname na) && IB=$(ifname nb) && IW=$(ifname nw) || exit 1
 use_underlay 4 51820
+EP_W=10.9.0.2:51830
 
 step "alameshd -t refuses an unknown user"
 alameshd_conf "$NS_WORK/bad.conf" "$IA" "$MA_PRIV" 51820
@@ -43,6 +47,7 @@ git -C "$PUB/src" add -A && git -C "$PUB/src" -c user.email=t@e -c user.name=t c
 alameshd_conf "$NS_WORK/a.conf" "$IA" "$MA_PRIV" 51820
 printf 'User = nobody\n' >>"$NS_WORK/a.conf"
 alameshd_conf_peer "$NS_WORK/a.conf" "$MB_PUB" "$EP_B"
+alameshd_conf_peer "$NS_WORK/a.conf" "$MW_PUB" "$EP_W"
 printf '\n[Registry]\nURL = file://%s/registry.git\nCacheDir = %s/cache\n' "$PUB" "$PUB" >>"$NS_WORK/a.conf"
 alameshd_conf "$NS_WORK/b.conf" "$IB" "$MB_PRIV" 51820
 alameshd_conf_peer "$NS_WORK/b.conf" "$MA_PUB" "$EP_A"
@@ -73,12 +78,32 @@ done
 [ "$ntasks" -ge 3 ] || fail "only $ntasks threads (control, transmit, receive expected)"
 pass "$ntasks threads: uid $NOBODY_UID, CapEff=CapPrm=CapBnd=$want_caps, NoNewPrivs"
 
+step "a session with wireguard-go (W), started now and left to run: A must renew it at 120 s"
+# W has no endpoint for A, so A initiates and A's timer is the one to rekey.
+NS_W=$NS_PREFIX-w
+ns_add "$NS_W"
+VW_A=$(ifname vwa) && VW_W=$(ifname vww) || exit 1
+must "veth to W" ip link add "$VW_A" netns "$NS_A" type veth peer name "$VW_W" netns "$NS_W"
+must "A's side" ip -n "$NS_A" addr add 10.9.0.1/24 dev "$VW_A"
+must "W's side" ip -n "$NS_W" addr add 10.9.0.2/24 dev "$VW_W"
+must "up" ip -n "$NS_A" link set "$VW_A" up
+must "up" ip -n "$NS_W" link set "$VW_W" up
+wggo_start wggo-w "$NS_W" "$IW" "$MW_KEYFILE" 51830 "$MW_ADDR"
+wggo_peer "$NS_W" "$IW" "$MA_PUB" "$MA_ADDR/128"
+# Traffic all along, A to W: every send past REKEY_AFTER_TIME starts a rekey.
+ns_spawn ping-w "$NS_A" ping -6 -n -i 1 "$MW_ADDR"
+# w_hs: W's (wireguard-go's) latest handshake with A, in seconds since the epoch.
+w_hs() { nsx "$NS_W" wg show "$IW" latest-handshakes | awk -v k="$MA_PUB" '$1 == k {print $2}'; }
+wait_for '[ "$(w_hs)" -gt 0 ]' 15 || fail "no handshake A -> W: $(nsx "$NS_W" wg show "$IW")"
+W_HS0=$(w_hs) W_PID=${PROC_PID[wggo-w]}
+pass "A (nobody) initiated a session with W at $W_HS0"
+
 step "the registry is fetched by the unprivileged daemon"
 wait_for "grep -q 'registry: applied' ${PROC_LOG[alameshd-a]}" 15 || fail "no registry applied: $(tail -n 3 "${PROC_LOG[alameshd-a]}")"
 out=$("$ALAMESH" sync "$IA") || fail "alamesh sync as nobody: $out"
 [ "$(stat -c %U "$PUB/cache/registry.git")" = nobody ] || fail "cache not nobody's: $(stat -c %U "$PUB/cache/registry.git")"
 [ "$(stat -c %U "$PUB/cache/last-good")" = nobody ] || fail "last-good not nobody's"
-[ "$(wg show "$IA" peers | wc -l)" = 2 ] || fail "peers: $(wg show "$IA" peers)"
+[ "$(wg show "$IA" peers | wc -l)" = 3 ] || fail "peers: $(wg show "$IA" peers)" # B, W, member c
 pass "as nobody: fetched into its own cache, $out"
 
 step "traffic both ways"
@@ -115,6 +140,26 @@ ping_until "$NS_A" "$MB_ADDR" 15 || fail "A -> B after A re-added B"
 h2=$(hs_of "$MB_PUB")
 [ "$h2" -gt "$h1" ] || fail "no new handshake started by A ($h1 -> $h2)"
 pass "handshakes at $h0, $h1 (B started), $h2 (A started)"
+
+step "rekeying as nobody: the session with W renewed on REKEY_AFTER_TIME, nothing restarted"
+# The rest of the test ran meanwhile; now the remainder of the 120 s, and a
+# little more, with the pings going (bounded: 140 s after the handshake).
+t0=$SECONDS
+a_hs() { wg show "$IA" latest-handshakes | awk -v k="$MW_PUB" '$1 == k {print $2}'; }
+wait_for '[ "$(w_hs)" -gt "$W_HS0" ]' $((W_HS0 + 140 - $(date +%s))) ||
+	fail "no new handshake with W within 140 s of $W_HS0 (W: $(w_hs), A: $(a_hs))"
+W_HS1=$(w_hs)
+waited=$((SECONDS - t0))
+age=$((W_HS1 - W_HS0))
+[ "$age" -ge 119 ] && [ "$age" -le 135 ] ||
+	fail "W's handshake renewed $age s after the first, not on REKEY_AFTER_TIME (120 s)"
+[ "${PROC_PID[alameshd-a]}" = "$pid" ] && proc_alive alameshd-a || fail "A was restarted"
+[ "${PROC_PID[wggo-w]}" = "$W_PID" ] && proc_alive wggo-w || fail "W was restarted"
+[ "$(awk '$1 == "Uid:" {print $2}' "/proc/$pid/status")" = "$NOBODY_UID" ] || fail "A is no longer nobody"
+wait_for '[ "$(a_hs)" -ge "$W_HS1" ]' 5 || fail "A's view: handshake $(a_hs), W's $W_HS1"
+ping_ok "$NS_A" "$MW_ADDR" 3 || fail "A -> W after the rekey"
+proc_stop ping-w INT 5
+pass "renewed by A as nobody $age s after the first handshake ($W_HS0 -> $W_HS1, as W and A both report), same processes; waited $waited s here"
 
 step "wg set from root on the unprivileged daemon"
 must "keepalive" wg set "$IA" peer "$MB_PUB" persistent-keepalive 25

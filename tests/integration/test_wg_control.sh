@@ -6,8 +6,9 @@
 # changing its endpoint and keepalive, removing it, changing the listen port
 # and the private key (and with it the address on the TUN); a request with
 # one bad line changes nothing; the socket is 0600, a second daemon for the
-# interface is refused and a stale socket is replaced. Last, no key or
-# secret of the run appears in any daemon log (run with -v).
+# interface is refused and a stale socket is replaced; hostile clients are
+# refused or cut off; a setconf of 15,000 peers (over 2 MiB) is taken whole.
+# Last, no key or secret of the run appears in any daemon log (run with -v).
 set -u
 # shellcheck source=tests/lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
@@ -198,8 +199,8 @@ wait_for "ip -n $NS_A -6 addr show dev $IA | grep -q ' $MA_ADDR/128'" 10 || fail
 [ "$(wg show "$IA" listen-port)" = 52100 ] || fail "the new daemon does not answer on $sock"
 pass "stale socket replaced"
 
-step "hostile clients: garbage, oversize, silence"
-python3 - "$sock" <<'EOF' || fail "hostile clients"
+step "hostile clients: garbage, oversize, silence, a drip feed"
+python3 - "$sock" <<'EOF' >"$NS_WORK/hostile.out" 2>&1 || fail "hostile clients: $(cat "$NS_WORK/hostile.out")"
 import socket, sys, time
 path = sys.argv[1]
 def ask(data, expect_errno=None):
@@ -237,23 +238,109 @@ ask(b"bogus\n\n", 1)
 ask(b"get=1\nextra=1\n\n", 1)
 ask(b"set=1\n" + b"\x00\xff" * 100 + b"\n\n", 1)
 ask(b"set=1\n" + b"a" * 3000 + b"\n\n", 1)
-ask(b"get=routes\n\n", 95)
+ask(b"get=routes\n\n", 0)
+ask(b"get=routes\nextra=1\n\n", 1)
 # Two requests on one connection are answered in turn.
 out = ask(b"get=1\n\nget=1\n\n")
-# Oversize: a request that never ends is cut off at the limit.
+# Oversize: a request that never ends is cut off at the limit, 512 bytes
+# for each of 65536 peers and a little more (daemon/uapi.h), not later.
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.connect(path); s.settimeout(10)
+sent, cut = 0, False
 try:
-    for i in range(64):
+    for i in range(1024):
         s.sendall(b"x" * 65536)
-except (BrokenPipeError, ConnectionResetError, socket.timeout):
-    pass
+        sent += 65536
+except (BrokenPipeError, ConnectionResetError):
+    cut = True
+if not cut:
+    sys.exit("a request of %d bytes was not cut off" % sent)
+if sent > 33 * 1024 * 1024:
+    sys.exit("a request was cut off only after %d bytes" % sent)
 s.close()
 for s in idle: s.close()
 ask(b"get=1\n\n", 0)
+# A silent client and one that drips a byte a second, never ending its
+# request, are both cut off after UAPI_CONN_TIMEOUT (5 s) from when they
+# connected; meanwhile the daemon answers everyone else at once.
+import threading
+cut = {}
+def silent():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.connect(path); t0 = time.monotonic()
+    s.settimeout(15)
+    try:
+        data = s.recv(1)
+    except socket.timeout:
+        data = b"(still open after 15 s)"
+    except ConnectionResetError:
+        data = b""
+    cut["silent"] = (time.monotonic() - t0, data)
+def drip():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.connect(path); t0 = time.monotonic()
+    s.settimeout(1) # the recv's wait paces the drip
+    closed = False
+    for i in range(15):
+        try:
+            s.send(b"x")
+            closed = s.recv(1) == b""
+        except socket.timeout:
+            pass
+        except (BrokenPipeError, ConnectionResetError):
+            closed = True
+        if closed:
+            break
+    cut["drip"] = (time.monotonic() - t0, b"" if closed else b"(still open after 15 s)")
+threads = [threading.Thread(target=f) for f in (silent, drip)]
+for th in threads: th.start()
+slowest = 0.0
+while any(th.is_alive() for th in threads):
+    t0 = time.monotonic()
+    ask(b"get=1\n\n", 0)
+    slowest = max(slowest, time.monotonic() - t0)
+    time.sleep(0.5)
+for th in threads: th.join()
+for name, (after, data) in sorted(cut.items()):
+    if data != b"" or not 4.8 <= after <= 7.0:
+        sys.exit("%s client: cut off after %.1f s (%r), want about 5 s" % (name, after, data))
+if slowest > 1.0:
+    sys.exit("a get=1 took %.1f s while the slow clients held on" % slowest)
+print("silent client cut off after %.1f s, drip-feeding one after %.1f s; the slowest get=1 meanwhile %.2f s"
+      % (cut["silent"][0], cut["drip"][0], slowest))
 print("hostile clients handled")
 EOF
 [ "$(wg show "$IA" listen-port)" = 52100 ] || fail "daemon not answering after hostile clients"
-pass "garbage and floods refused, the daemon keeps answering"
+pass "garbage and floods refused, the daemon keeps answering; $(grep -m1 "^silent client" "$NS_WORK/hostile.out")"
+
+step "wg setconf of 15,000 peers (over 2 MiB, as showconf prints them), and back"
+# Random public keys with a preshared key, an endpoint and their own /128
+# each: about 270 bytes a peer, 4 MB in one request.
+# (setconf without a PrivateKey would remove the key, which alameshd refuses.)
+python3 - "$NS_WORK/big.conf" "$MA_PRIV" <<'EOF' || fail "cannot write the big config"
+import base64, hashlib, ipaddress, os, sys
+with open(sys.argv[1], "w") as f:
+    f.write("[Interface]\nPrivateKey = %s\nListenPort = 52100\n" % sys.argv[2])
+    for i in range(15000):
+        raw = os.urandom(32)
+        addr = ipaddress.IPv6Address(b"\xfc" + hashlib.blake2s(b"alamesh address" + raw).digest()[:15])
+        f.write("\n[Peer]\nPublicKey = %s\nPresharedKey = %s\nAllowedIPs = %s/128\nEndpoint = [fd00:ff::%x]:51820\n"
+                % (base64.b64encode(raw).decode(), base64.b64encode(os.urandom(32)).decode(), addr, i + 1))
+EOF
+t0=$(date +%s.%N)
+must "wg setconf of 15,000 peers" wg setconf "$IA" "$NS_WORK/big.conf"
+t1=$(date +%s.%N)
+[ "$(wg show "$IA" peers | wc -l)" = 15000 ] || fail "after setconf: $(wg show "$IA" peers | wc -l) peers, want 15000"
+[ "$(wg show "$IA" public-key)" = "$MA_PUB" ] || fail "setconf changed the key"
+wg show "$IA" endpoints | grep -q $'\t\\[fd00:ff::3a98\\]:51820$' || fail "peer 15000's endpoint missing"
+wg showconf "$IA" >"$NS_WORK/big.showconf" || fail "wg showconf of 15,000 peers"
+size=$(stat -c %s "$NS_WORK/big.showconf")
+[ "$size" -gt $((2 * 1024 * 1024)) ] || fail "showconf is only $size bytes: the test proves nothing"
+must "wg setconf of showconf's output" wg setconf "$IA" "$NS_WORK/big.showconf"
+t2=$(date +%s.%N)
+[ "$(wg show "$IA" peers | wc -l)" = 15000 ] || fail "after setconf of showconf: $(wg show "$IA" peers | wc -l) peers"
+printf '[Interface]\nPrivateKey = %s\nListenPort = 52100\n' "$MA_PRIV" >"$NS_WORK/none.conf"
+must "setconf without peers" wg setconf "$IA" "$NS_WORK/none.conf"
+[ -z "$(wg show "$IA" peers)" ] || fail "peers left after a setconf without any"
+pass "$(awk -v a="$t0" -v b="$t1" -v c="$t2" -v n="$size" 'BEGIN {
+	printf "setconf: 15,000 peers in %.1f s; showconf (%d bytes) and setconf again in %.1f s; cleared", b - a, n, c - b }')"
 
 step "no secret in any log"
 for f in "${PROC_LOG[alameshd-a]}" "${PROC_LOG[alameshd-a2]}" "$NS_WORK/a2.log"; do

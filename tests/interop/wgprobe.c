@@ -9,6 +9,10 @@
  *   responder: wgprobe -r -k KEYFILE -p PEERPUB -l PORT -a OURIP6 [-n COUNT]
  *     answers the peer's handshake and replies to COUNT echo requests.
  *
+ *   sender:    wgprobe -k KEYFILE -p PEERPUB -e HOST:PORT -s FILE [-n COUNT]
+ *     handshakes, then sends FILE's bytes as the payload of COUNT transport
+ *     messages, a second apart (to hand a daemon a crafted routing frame).
+ *
  * Exit status 0 on success, 1 on failure or timeout (-t SECONDS, default 20).
  */
 #include <arpa/inet.h>
@@ -292,12 +296,13 @@ static struct wg_handshake *by_static(void *ctx, const uint8_t key[WG_KEY_LEN])
 	return sodium_memcmp(key, p->hs.remote_static, WG_KEY_LEN) == 0 ? &p->hs : NULL;
 }
 
-static int run_initiator(struct probe *p)
+/* Initiates until a handshake completes (or the deadline passes: then it exits). */
+static void handshake(struct probe *p)
 {
-	uint8_t buf[2048], pkt[256], body[4 + sizeof(PING_PAYLOAD)], *in;
+	uint8_t buf[2048];
 	struct sockaddr_in6 from;
 	uint64_t retry = 0;
-	ssize_t n, iplen;
+	ssize_t n;
 
 	while (!p->kp) {
 		if (clock_ns(CLOCK_MONOTONIC) >= p->deadline)
@@ -328,7 +333,15 @@ static int run_initiator(struct probe *p)
 			break;
 		}
 	}
+}
 
+static int run_initiator(struct probe *p)
+{
+	uint8_t buf[2048], pkt[256], body[4 + sizeof(PING_PAYLOAD)], *in;
+	struct sockaddr_in6 from;
+	ssize_t n, iplen;
+
+	handshake(p);
 	body[0] = PING_ID >> 8;
 	body[1] = PING_ID & 0xff;
 	body[2] = 0;
@@ -361,6 +374,27 @@ static int run_initiator(struct probe *p)
 		}
 		say("ignored a packet of %zd bytes", iplen);
 	}
+}
+
+static int run_sender(struct probe *p, const char *path, int count)
+{
+	uint8_t payload[1400];
+	FILE *f = fopen(path, "rb");
+
+	if (!f)
+		die("%s: %s", path, strerror(errno));
+	size_t len = fread(payload, 1, sizeof(payload), f);
+	fclose(f);
+	if (!len)
+		die("%s: empty", path);
+	handshake(p);
+	for (int i = 0; i < count; i++) {
+		if (i)
+			sleep(1);
+		send_data(p, payload, len);
+		say("sent %zu bytes of payload", len);
+	}
+	return 0;
 }
 
 static void answer_initiation(struct probe *p, uint8_t *buf, size_t len,
@@ -430,7 +464,7 @@ static int run_responder(struct probe *p, int count)
 static void usage(void)
 {
 	fputs("usage: wgprobe [-r] -k KEYFILE -p PEERPUB [-P PSKFILE] [-e HOST:PORT] "
-	      "[-l PORT] -a OURIP6 [-d PEERIP6] [-n COUNT] [-t SECONDS]\n",
+	      "[-l PORT] [-a OURIP6] [-d PEERIP6] [-s PAYLOAD] [-n COUNT] [-t SECONDS]\n",
 	      stderr);
 	exit(2);
 }
@@ -439,14 +473,14 @@ int main(int argc, char **argv)
 {
 	static struct probe p;
 	uint8_t priv[WG_KEY_LEN], peer[WG_KEY_LEN], psk[WG_KEY_LEN] = {0};
-	const char *keyfile = NULL, *peerpub = NULL, *endpoint = NULL;
+	const char *keyfile = NULL, *peerpub = NULL, *endpoint = NULL, *payload = NULL;
 	struct sockaddr_in6 bind_sa = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT};
 	bool responder = false, have_peer_ip = false;
 	int c, count = 1, timeout = 20, off = 0, rc;
 
 	if (!wg_crypto_init())
 		die("libsodium failed to initialise");
-	while ((c = getopt(argc, argv, "rk:p:P:e:l:a:d:n:t:")) != -1) {
+	while ((c = getopt(argc, argv, "rk:p:P:e:l:a:d:n:t:s:")) != -1) {
 		switch (c) {
 		case 'r':
 			responder = true;
@@ -481,11 +515,14 @@ int main(int argc, char **argv)
 		case 't':
 			timeout = atoi(optarg);
 			break;
+		case 's':
+			payload = optarg;
+			break;
 		default:
 			usage();
 		}
 	}
-	if (!keyfile || !peerpub || (!responder && (!endpoint || !have_peer_ip)))
+	if (!keyfile || !peerpub || (!responder && (!endpoint || (!have_peer_ip && !payload))))
 		usage();
 	read_key_file(priv, keyfile);
 	if (!key_from_base64(peer, peerpub))
@@ -510,7 +547,9 @@ int main(int argc, char **argv)
 		die("bind: %s", strerror(errno));
 	p.deadline = clock_ns(CLOCK_MONOTONIC) + (uint64_t)timeout * NSEC_PER_SEC;
 
-	rc = responder ? run_responder(&p, count) : run_initiator(&p);
+	rc = responder ? run_responder(&p, count)
+	     : payload ? run_sender(&p, payload, count)
+		       : run_initiator(&p);
 	wg_keypair_put(p.kp);
 	wg_identity_clear(&p.id);
 	close(p.fd);

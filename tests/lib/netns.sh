@@ -119,6 +119,30 @@ ns_add() {
 	ip -n "$ns" link set lo up || fail "lo up in $ns"
 }
 
+# veth_link NSX NSY: joins two existing namespaces by a veth pair (the Nth
+# of the run, N counting from 1) with
+#   NSX: 10.N.0.1/24 fd00:N::1/64     NSY: 10.N.0.2/24 fd00:N::2/64
+# The addresses are left in U4_X U4_Y U6_X U6_Y, the veth names in V_X V_Y.
+veth_link() {
+	local x=$1 y=$2
+	NS_PAIRS=$((NS_PAIRS + 1))
+	local n=$NS_PAIRS
+	local vx vy
+	vx=$(ifname "v${n}a") || exit 1
+	vy=$(ifname "v${n}b") || exit 1
+	ip link add "$vx" netns "$x" type veth peer name "$vy" netns "$y" ||
+		fail "veth $vx/$vy"
+	U4_X=10.$n.0.1 U4_Y=10.$n.0.2 U6_X=fd00:$n::1 U6_Y=fd00:$n::2 V_X=$vx V_Y=$vy
+	must "underlay $x" ip -n "$x" addr add "$U4_X/24" dev "$vx"
+	must "underlay $y" ip -n "$y" addr add "$U4_Y/24" dev "$vy"
+	must "underlay6 $x" ip -n "$x" addr add "$U6_X/64" dev "$vx" nodad
+	must "underlay6 $y" ip -n "$y" addr add "$U6_Y/64" dev "$vy" nodad
+	must "veth up" ip -n "$x" link set "$vx" up
+	must "veth up" ip -n "$y" link set "$vy" up
+	wait_for "ip netns exec $x ping -c1 -W1 $U4_Y" 10 || fail "underlay IPv4 $x -> $y"
+	wait_for "ip netns exec $x ping -6 -c1 -W1 $U6_Y" 10 || fail "underlay IPv6 $x -> $y"
+}
+
 # netns_pair A B: two namespaces "$NS_PREFIX-A" and "$NS_PREFIX-B" (their
 # names left in NS_A and NS_B) joined by a veth pair with
 #   A: 10.N.0.1/24 fd00:N::1/64     B: 10.N.0.2/24 fd00:N::2/64
@@ -126,25 +150,33 @@ ns_add() {
 # the veth names in V_A V_B.
 netns_pair() {
 	NS_A="$NS_PREFIX-$1" NS_B="$NS_PREFIX-$2"
-	local a=$NS_A b=$NS_B
-	NS_PAIRS=$((NS_PAIRS + 1))
-	local n=$NS_PAIRS
-	local va vb
-	va=$(ifname "v${n}a") || exit 1
-	vb=$(ifname "v${n}b") || exit 1
-	ns_add "$a"
-	ns_add "$b"
-	ip link add "$va" netns "$a" type veth peer name "$vb" netns "$b" ||
-		fail "veth $va/$vb"
-	U4_A=10.$n.0.1 U4_B=10.$n.0.2 U6_A=fd00:$n::1 U6_B=fd00:$n::2 V_A=$va V_B=$vb
-	must "underlay A" ip -n "$a" addr add "$U4_A/24" dev "$va"
-	must "underlay B" ip -n "$b" addr add "$U4_B/24" dev "$vb"
-	must "underlay A6" ip -n "$a" addr add "$U6_A/64" dev "$va" nodad
-	must "underlay B6" ip -n "$b" addr add "$U6_B/64" dev "$vb" nodad
-	must "veth up" ip -n "$a" link set "$va" up
-	must "veth up" ip -n "$b" link set "$vb" up
-	wait_for "ip netns exec $a ping -c1 -W1 $U4_B" 10 || fail "underlay IPv4 $a -> $b"
-	wait_for "ip netns exec $a ping -6 -c1 -W1 $U6_B" 10 || fail "underlay IPv6 $a -> $b"
+	ns_add "$NS_A"
+	ns_add "$NS_B"
+	veth_link "$NS_A" "$NS_B"
+	U4_A=$U4_X U4_B=$U4_Y U6_A=$U6_X U6_B=$U6_Y V_A=$V_X V_B=$V_Y
+}
+
+# netns_line A B C: three namespaces in a line, A - B - C, each link a veth
+# pair as netns_pair makes them. B routes nothing between its two links, so
+# A and C cannot reach each other's underlay: only tunnels through B join
+# them. Sets NS_A NS_B NS_C and, named by the near end and then the far
+# one, the underlay addresses U4_AB U4_BA U6_AB U6_BA (the A-B link) and
+# U4_BC U4_CB U6_BC U6_CB (the B-C link).
+netns_line() {
+	NS_A="$NS_PREFIX-$1" NS_B="$NS_PREFIX-$2" NS_C="$NS_PREFIX-$3"
+	ns_add "$NS_A"
+	ns_add "$NS_B"
+	ns_add "$NS_C"
+	veth_link "$NS_A" "$NS_B"
+	U4_AB=$U4_X U4_BA=$U4_Y U6_AB=$U6_X U6_BA=$U6_Y
+	veth_link "$NS_B" "$NS_C"
+	U4_BC=$U4_X U4_CB=$U4_Y U6_BC=$U6_X U6_CB=$U6_Y
+	must "no IPv4 forwarding on B" nsx "$NS_B" sysctl -qw net.ipv4.ip_forward=0
+	must "no IPv6 forwarding on B" nsx "$NS_B" sysctl -qw net.ipv6.conf.all.forwarding=0
+	if nsx "$NS_A" ping -c1 -W1 "$U4_CB" >/dev/null 2>&1 ||
+		nsx "$NS_A" ping -6 -c1 -W1 "$U6_CB" >/dev/null 2>&1; then
+		fail "A reaches C's underlay: the line is not a line"
+	fi
 }
 
 # use_underlay 4|6 PORT: sets EP_A and EP_B, the "host:port" of A and B on
@@ -384,6 +416,41 @@ alameshd_pair_start() {
 	alameshd_conf_peer "$NS_WORK/b.conf" "$MA_PUB" "$EP_A"
 	alameshd_start alameshd-a "$NS_A" "$NS_WORK/a.conf" "$IA" "$MA_ADDR"
 	alameshd_start alameshd-b "$NS_B" "$NS_WORK/b.conf" "$IB" "$MB_ADDR"
+}
+
+# alameshd_line_start: alameshd-a, -b and -c (nodes MA, MB, MC) on the line
+# netns_line made, linked by static peers A <-> B and B <-> C (with
+# keepalives), and a registry (a bare git repository read over file://)
+# that lists all three as members without endpoints: it peers no one more,
+# but origin validation takes routes only for members, static peers and
+# ourselves, so without it A would refuse a route to C. Sets IA IB IC.
+alameshd_line_start() {
+	local reg=$NS_WORK/registry.git src=$NS_WORK/registry-src n
+	IA=$(ifname la) && IB=$(ifname lb) && IC=$(ifname lc) || exit 1
+	git init -q --bare -b main "$reg" || fail "git init --bare"
+	git init -q -b main "$src" && git -C "$src" config user.email t@example.org &&
+		git -C "$src" config user.name test || fail "git init"
+	mkdir -p "$src/members"
+	printf '[Member]\nPublicKey = %s\n' "$MA_PUB" >"$src/members/a.conf"
+	printf '[Member]\nPublicKey = %s\n' "$MB_PUB" >"$src/members/b.conf"
+	printf '[Member]\nPublicKey = %s\n' "$MC_PUB" >"$src/members/c.conf"
+	git -C "$src" add -A . && git -C "$src" commit -qm "a, b and c" &&
+		git -C "$src" push -q "$reg" main 2>/dev/null || fail "publish the registry"
+	alameshd_conf "$NS_WORK/a.conf" "$IA" "$MA_PRIV" 51820
+	alameshd_conf_peer "$NS_WORK/a.conf" "$MB_PUB" "$U4_BA:51820" 25
+	alameshd_conf "$NS_WORK/b.conf" "$IB" "$MB_PRIV" 51820
+	alameshd_conf_peer "$NS_WORK/b.conf" "$MA_PUB" "$U4_AB:51820" 25
+	alameshd_conf_peer "$NS_WORK/b.conf" "$MC_PUB" "$U4_CB:51820" 25
+	alameshd_conf "$NS_WORK/c.conf" "$IC" "$MC_PRIV" 51820
+	alameshd_conf_peer "$NS_WORK/c.conf" "$MB_PUB" "$U4_BC:51820" 25
+	for n in a b c; do
+		printf '\n[Registry]\nURL = file://%s\nBranch = main\nInterval = 1h\nCacheDir = %s\n' \
+			"$reg" "$NS_WORK/cache-$n" >>"$NS_WORK/$n.conf"
+		"$ALAMESHD" -t -c "$NS_WORK/$n.conf" || fail "-t refuses $n.conf"
+	done
+	alameshd_start alameshd-a "$NS_A" "$NS_WORK/a.conf" "$IA" "$MA_ADDR"
+	alameshd_start alameshd-b "$NS_B" "$NS_WORK/b.conf" "$IB" "$MB_ADDR"
+	alameshd_start alameshd-c "$NS_C" "$NS_WORK/c.conf" "$IC" "$MC_ADDR"
 }
 
 # ---- wireguard-go -------------------------------------------------------------

@@ -3,8 +3,9 @@
  * The daemon's logger, read back from its stderr (redirected to a temporary
  * file around each call, and restored before anything is asserted so that
  * cmocka's own reports still reach the terminal): the plain and journal
- * prefixes, debug only when verbose, exactly one line per call, control
- * characters neutralised, long messages truncated to one line, errno kept.
+ * prefixes (the journal's only when JOURNAL_STREAM names stderr itself),
+ * debug only when verbose, exactly one line per call, control characters
+ * neutralised, long messages truncated to one line, errno kept.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -95,10 +97,30 @@ static void init_plain(bool verbose)
 	log_init(verbose);
 }
 
+/* JOURNAL_STREAM as systemd sets it: the device and inode of stderr's file. */
+static void set_journal_stream(int fd)
+{
+	struct stat st;
+	char v[64];
+
+	assert_int_equal(fstat(fd, &st), 0);
+	snprintf(v, sizeof(v), "%llu:%llu", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino);
+	assert_int_equal(setenv("JOURNAL_STREAM", v, 1), 0);
+}
+
+/* log_init() with stderr on the capture file, as systemd hands it over. */
+static void init_with_capture(bool verbose)
+{
+	cap_begin();
+	log_init(verbose);
+	cap_end();
+}
+
 static void init_journal(bool verbose)
 {
-	assert_int_equal(setenv("JOURNAL_STREAM", "8:12345", 1), 0);
-	log_init(verbose);
+	set_journal_stream(fileno(cap.file));
+	init_with_capture(verbose);
 }
 
 static size_t count_char(const char *s, char c)
@@ -145,17 +167,58 @@ static void test_journal_priorities(void **state)
 	assert_string_equal(cap_end(), "<3>e\n<4>w\n<6>i\n<7>d\n");
 }
 
+/*
+ * A JOURNAL_STREAM inherited by a process whose stderr went elsewhere (a
+ * shell started from a unit, `alameshd 2>file`) is not the journal; nor is a
+ * value that is not exactly "DEVICE:INODE" in decimal.
+ */
+static void test_journal_stream_must_be_stderr(void **state)
+{
+	(void)state;
+	FILE *other = tmpfile();
+	const char *const bad[] = {
+	    "8:12345", "garbage", ":",	   "1:",   ":1",
+	    " 1:2",    "+1:2",	  "1:2:3", "1:-2", "99999999999999999999999:1"};
+	struct stat st;
+	char v[80];
+
+	assert_non_null(other);
+	set_journal_stream(fileno(other));
+	init_with_capture(false);
+	cap_begin();
+	log_warn("w");
+	assert_string_equal(cap_end(), "alameshd: w\n");
+	fclose(other);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(setenv("JOURNAL_STREAM", bad[i], 1), 0);
+		init_with_capture(false);
+		cap_begin();
+		log_warn("w");
+		assert_string_equal(cap_end(), "alameshd: w\n");
+	}
+	/* Trailing bytes after a matching pair do not count either. */
+	assert_int_equal(fstat(fileno(cap.file), &st), 0);
+	snprintf(v, sizeof(v), "%llu:%llux", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino);
+	assert_int_equal(setenv("JOURNAL_STREAM", v, 1), 0);
+	init_with_capture(false);
+	cap_begin();
+	log_warn("w");
+	assert_string_equal(cap_end(), "alameshd: w\n");
+}
+
 /* log_init() reads the environment; a change after it is not seen. */
 static void test_journal_read_at_init(void **state)
 {
 	(void)state;
 	init_plain(false);
-	assert_int_equal(setenv("JOURNAL_STREAM", "8:1", 1), 0);
+	set_journal_stream(fileno(cap.file));
 	cap_begin();
 	log_info("before");
 	const char *out = cap_end();
 	assert_string_equal(out, "alameshd: before\n");
-	log_init(false);
+	init_with_capture(false);
 	cap_begin();
 	log_info("after");
 	assert_string_equal(cap_end(), "<6>after\n");
@@ -373,6 +436,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_plain_prefix, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_empty_journal_stream_is_plain, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_journal_priorities, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_journal_stream_must_be_stderr, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_journal_read_at_init, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_debug_needs_verbose, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_one_line_per_call, setup, teardown),

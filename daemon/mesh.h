@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The mesh, on the control thread: the router (routing/router.h) wired to
+ * the device. Its neighbours are the peers whose sessions speak routing;
+ * its frames travel inside their tunnels; the next hops it chooses are
+ * written into the data path's route table. Peers that turn out to be
+ * stock WireGuard (no routing frame comes back) are announced by us, so
+ * the rest of the mesh reaches them through this node. The peering policy
+ * (which members to dial, MaxPeers) lives here too.
+ */
+#ifndef ALAMESH_MESH_H
+#define ALAMESH_MESH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wgproto/constants.h"
+
+struct device;
+struct peer;
+
+/* A peer left unheard this long after its session came up is taken for stock WireGuard. */
+#define MESH_STOCK_PROBE (5 * NSEC_PER_SEC)
+/* Dialling a member that does not answer backs off from this... */
+#define MESH_DIAL_MIN (15 * NSEC_PER_SEC)
+/* ...to this. */
+#define MESH_DIAL_MAX	       (300 * NSEC_PER_SEC)
+#define MESH_DEFAULT_MAX_PEERS 64
+
+/* The origin table with our own key, and the router. Before any peer is added. */
+int mesh_init(struct device *dev);
+void mesh_free(struct device *dev);
+
+/* Peers come and go (device.c): origin references and neighbours follow. */
+void mesh_peer_linked(struct device *dev, struct peer *p);
+void mesh_peer_unlinked(struct device *dev, struct peer *p);
+void mesh_peer_freed(struct device *dev, struct peer *p);
+/* The private key changed (uapi_apply.c): a new origin for ourselves. */
+void mesh_self_changed(struct device *dev);
+
+/* Control thread, on every wake and tick: frames from the receive thread, timers, sessions. */
+void mesh_process_queue(struct device *dev);
+void mesh_tick(struct device *dev, uint64_t now);
+
+/* The registry changed (registry.c): choose again which members this node dials. */
+void mesh_choose_peers(struct device *dev);
+
+/* The answer to get=routes: key=value lines (malloc'd). */
+int mesh_describe_routes(struct device *dev, char **out, size_t *len);
+
+#endif

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# needs-routing
+#
+# Forwarding through a member: three alameshd in a line A - B - C, where A
+# and C cannot reach each other's underlay. The links are static peers
+# (A <-> B and B <-> C); a registry (a bare git repository read over
+# file://) lists the three as members without endpoints, which peers no one
+# more but lets each accept routes to the others' addresses: origin
+# validation takes members, static peers and ourselves only (routing/origin.h),
+# so with static peers alone A would refuse C's address (alameshd_line_start
+# in tests/lib/netns.sh). Once the routing
+# protocol has given A a route to C through B (and C one to A), this checks
+# on the wire that:
+#   ping A -> C goes through B, both ways;
+#   traceroute6 from A to C names B's mesh address as the first hop and C
+#   as the second (B answers the probe of hop limit 1 with Time Exceeded);
+#   a ping from A with hop limit 1 gets Time Exceeded from B;
+#   iperf3 moves data from A to C and from C to A through B;
+#   B counts the relayed bytes.
+#
+# Pending: it lives in tests/integration/pending/ (which the runner does not
+# read) until the router's routes and peer->is_router are merged with the
+# data path's forwarding; then it moves to tests/integration/.
+set -u
+# shellcheck source=tests/lib/netns.sh
+. "$(dirname "$0")/../../lib/netns.sh"
+
+need_root
+need_tool ip wg ping traceroute6 iperf3 python3 ss git
+need_alamesh
+
+# How long the routing may take to give A and C routes through B.
+ROUTE_WAIT=${ROUTE_WAIT:-60}
+
+netns_line a b c
+new_node MA
+new_node MB
+new_node MC
+
+step "three daemons in a line, static peers A <-> B <-> C, a registry of the three"
+alameshd_line_start
+
+step "the direct tunnels"
+ping_until "$NS_A" "$MB_ADDR" 15 || fail "ping A -> B"
+ping_until "$NS_C" "$MB_ADDR" 15 || fail "ping C -> B"
+pass "A - B and B - C carry pings"
+
+step "A reaches C through B (routes within ${ROUTE_WAIT}s)"
+start=$SECONDS
+ping_until "$NS_A" "$MC_ADDR" "$ROUTE_WAIT" || fail "no ping A -> C after ${ROUTE_WAIT}s"
+info "first answer from C after $((SECONDS - start))s"
+ping_ok "$NS_A" "$MC_ADDR" 10 || fail "ping A -> C: $(tail -n 3 "$NS_WORK/ping.out")"
+grep -q ' 0% packet loss' "$NS_WORK/ping.out" ||
+	fail "ping A -> C lost packets: $(tail -n 2 "$NS_WORK/ping.out")"
+ping_until "$NS_C" "$MA_ADDR" 15 || fail "no ping C -> A"
+ping_ok "$NS_C" "$MA_ADDR" 5 || fail "ping C -> A: $(tail -n 3 "$NS_WORK/ping.out")"
+# The underlay is still a line: nothing went around B.
+nsx "$NS_A" ping -c1 -W1 "$U4_CB" >/dev/null 2>&1 && fail "A reaches C's underlay"
+pass "ping A <-> C through B"
+
+step "traceroute6 A -> C: B, then C"
+# One probe per hop, numeric, UDP probes (C answers Port Unreachable).
+nsx "$NS_A" timeout --foreground 30 traceroute6 -n -q 1 -w 2 -m 5 "$MC_ADDR" \
+	>"$NS_WORK/trace.out" 2>&1 || fail "traceroute6 failed: $(cat "$NS_WORK/trace.out")"
+info "$(cat "$NS_WORK/trace.out")"
+hop() { # N: the address that answered hop N
+	awk -v n="$1" '$1 == n {print $2}' "$NS_WORK/trace.out"
+}
+canon() { python3 -c 'import ipaddress,sys; print(ipaddress.IPv6Address(sys.argv[1]))' "$1" 2>/dev/null; }
+[ "$(canon "$(hop 1)")" = "$(canon "$MB_ADDR")" ] ||
+	fail "traceroute6: hop 1 is '$(hop 1)', not B ($MB_ADDR)"
+[ "$(canon "$(hop 2)")" = "$(canon "$MC_ADDR")" ] ||
+	fail "traceroute6: hop 2 is '$(hop 2)', not C ($MC_ADDR)"
+pass "traceroute6 names B at hop 1 and C at hop 2"
+
+step "hop limit 1 from A: Time Exceeded from B"
+nsx "$NS_A" timeout --foreground 10 ping -6 -c 1 -t 1 -W 2 "$MC_ADDR" >"$NS_WORK/hl1.out" 2>&1
+info "$(head -n 3 "$NS_WORK/hl1.out")"
+grep -qi "from $MB_ADDR.*time exceeded" "$NS_WORK/hl1.out" ||
+	grep -qi "from $(canon "$MB_ADDR").*time exceeded" "$NS_WORK/hl1.out" ||
+	fail "no Time Exceeded from B: $(cat "$NS_WORK/hl1.out")"
+# Hop limit 2 is enough to reach C.
+nsx "$NS_A" timeout --foreground 10 ping -6 -c 1 -t 2 -W 2 "$MC_ADDR" >/dev/null 2>&1 ||
+	fail "a ping with hop limit 2 does not reach C"
+pass "B answers an expired hop limit, and hop limit 2 reaches C"
+
+step "iperf3 A -> C and C -> A through B"
+b_rx_before=$(nsx "$NS_B" wg show "$IB" transfer | awk -v k="$MA_PUB" '$1 == k {print $2}')
+iperf_server iperf "$NS_C"
+gbps=$(iperf_gbps "$NS_A" "$MC_ADDR" 5) || fail "iperf3 A -> C through B"
+info "A -> C: $gbps Gbit/s"
+gbps=$(iperf_gbps "$NS_A" "$MC_ADDR" 5 5201 -R) || fail "iperf3 C -> A through B"
+info "C -> A: $gbps Gbit/s"
+b_rx_after=$(nsx "$NS_B" wg show "$IB" transfer | awk -v k="$MA_PUB" '$1 == k {print $2}')
+# Five seconds of TCP at any useful rate is well over 10 MB through B.
+[ $((b_rx_after - b_rx_before)) -gt 10000000 ] ||
+	fail "B received only $((b_rx_after - b_rx_before)) bytes from A during the transfer"
+pass "iperf3 both ways through B"
+
+for n in a b c; do
+	proc_alive "alameshd-$n" || fail "alameshd-$n died"
+done
+pass "forwarding through a member"
