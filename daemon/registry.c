@@ -21,6 +21,7 @@
 #include "daemon/registry.h"
 #include "daemon/textbuf.h"
 #include "daemon/udp.h"
+#include "peers-repo-sync/escape.h"
 #include "wgproto/encoding.h"
 
 #define ERR_MAX 256
@@ -79,13 +80,19 @@ static void result_free(struct sync_result *r)
 
 static bool fail(struct sync_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * The reason a sync failed; it may quote a git server's own words, so it is
+ * escaped before it reaches the log, last_error= or alamesh sync's result=.
+ */
 static bool fail(struct sync_result *r, const char *fmt, ...)
 {
+	char raw[ERR_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(r->error, sizeof(r->error), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	escape_text(r->error, sizeof(r->error), raw, strlen(raw));
 	r->ok = false;
 	return false;
 }

@@ -14,6 +14,7 @@
 
 #include <sodium.h>
 
+#include "peers-repo-sync/escape.h"
 #include "peers-repo-sync/member.h"
 #include "routing/address.h"
 #include "wgproto/crypto.h"
@@ -52,11 +53,21 @@ static void problem(struct registry *r, const char *file, bool warning, const ch
 		r->problems_cap = cap;
 	}
 	struct registry_problem *p = &r->problems[r->nproblems++];
-	snprintf(p->file, sizeof(p->file), "members/%.*s", MEMBER_NAME_MAX + 8, file);
+	char why[REGISTRY_WHY_MAX];
+	size_t flen = strlen(file);
+	/*
+	 * The name and the reason (which may quote the file) are the committer's
+	 * bytes: escaped here, once, so no log line, reply line or terminal sees
+	 * them raw.
+	 */
+	memcpy(p->file, "members/", 8);
+	escape_text(p->file + 8, sizeof(p->file) - 8, file,
+		    flen > MEMBER_NAME_MAX + 8 ? MEMBER_NAME_MAX + 8 : flen);
 	p->warning = warning;
 	va_start(ap, fmt);
-	vsnprintf(p->why, sizeof(p->why), fmt, ap);
+	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
+	escape_text(p->why, sizeof(p->why), why, strlen(why));
 }
 
 bool member_name_valid(const char *name, size_t len)

@@ -22,7 +22,7 @@
 #define MEMBER_ENDPOINT_MAX	     262 /* "[" 253-byte host "]:" port */
 #define MEMBER_CONTACT_MAX	     256
 #define REGISTRY_DEFAULT_MAX_MEMBERS 65536
-#define REGISTRY_WHY_MAX	     160
+#define REGISTRY_WHY_MAX	     256
 
 enum member_entry_kind { MEMBER_BLOB, MEMBER_SYMLINK, MEMBER_TREE, MEMBER_SUBMODULE, MEMBER_OTHER };
 
@@ -36,9 +36,12 @@ struct member {
 	bool is_self; /* the key of the node that reads the registry */
 };
 
-/* A rejected file or a warning, with the file's name (as in members/NAME). */
+/*
+ * A rejected file or a warning, with the file's name (as in members/NAME).
+ * Both strings are escaped (escape.h): printable ASCII only, one line each.
+ */
 struct registry_problem {
-	char file[MEMBER_NAME_MAX + 48];
+	char file[8 + 4 * (MEMBER_NAME_MAX + 8) + 1]; /* "members/", 40 bytes escaped */
 	char why[REGISTRY_WHY_MAX];
 	bool warning;
 };

@@ -6,7 +6,8 @@
 #   a member is added (peered, B's session untouched), its endpoint changed;
 #   a hostile commit (bad base64, a 31-byte key, the zero key, duplicate keys,
 #   an uppercase name, a symlink, a subdirectory, a 10 MiB blob, binary
-#   garbage) applies the good files and reports each bad one;
+#   garbage, a newline in a name) applies the good files and reports each bad
+#   one, escaped; so is a hostile server's error message;
 #   a commit without members/, a branch that vanished, an unreachable remote
 #   keep the current set; a force push is applied by A with a warning and
 #   refused by B (RequireFastForward = yes);
@@ -123,8 +124,10 @@ ln -s bob.conf "$SRC/members/link.conf"
 mkdir -p "$SRC/members/sub.conf" && echo x >"$SRC/members/sub.conf/x"
 head -c $((10 << 20)) /dev/urandom >"$SRC/members/huge.conf"
 head -c 500 /dev/urandom >"$SRC/members/garbage.conf"
+# A newline in a name (git allows it) must not forge a line of the reply.
+printf '[Member]\nPublicKey = %s\n' "$ME_PUB" >"$SRC/members/"$'x\nproblem=forged\n.conf'
 publish "hostile"
-sync_a "applied ${HEAD:0:12}: 3 members, 9 files rejected; 0 added, 0 removed, 0 changed"
+sync_a "applied ${HEAD:0:12}: 3 members, 10 files rejected; 0 added, 0 removed, 0 changed"
 "$ALAMESH" show "$IA" registry >"$NS_WORK/reg"
 for want in "members/badb64.conf: line 2: PublicKey is not the base64" \
 	"members/short.conf: line 2: PublicKey is not the base64" \
@@ -133,12 +136,15 @@ for want in "members/badb64.conf: line 2: PublicKey is not the base64" \
 	"members/Upper.conf: the name must be" "members/..conf: the name must be" \
 	"members/link.conf: warning: a symbolic link" \
 	"members/sub.conf: warning: a directory" "members/huge.conf: 10485760 bytes, over the limit" \
-	"members/garbage.conf: "; do
+	"members/garbage.conf: " 'members/x\x0aproblem=forged\x0a.conf: the name must be'; do
 	grep -qF "problem: $want" "$NS_WORK/reg" || fail "show registry lacks '$want': $(cat "$NS_WORK/reg")"
 done
+if grep -q '^problem: forged' "$NS_WORK/reg"; then fail "a file name forged a reply line"; fi
+grep -qF 'members/x\x0aproblem=forged\x0a.conf: rejected' "${PROC_LOG[alameshd-a]}" ||
+	fail "the log does not name the newline file escaped"
 grep -q 'registry: members/huge.conf: rejected' "${PROC_LOG[alameshd-a]}" || fail "the log does not name huge.conf"
 if wg show "$IA" peers | grep -qx "$MD_PUB"; then fail "a duplicated key was peered"; fi
-pass "9 bad files rejected, each named with its reason; the 3 good members stay"
+pass "10 bad files rejected, each named with its reason (escaped); the 3 good members stay"
 
 step "no members/, a vanished branch, an unreachable remote: the current set stays"
 git -C "$SRC" rm -rq members && publish "no members"
@@ -169,6 +175,15 @@ if wg show "$IA" peers | wc -l | grep -qx 4; then fail "a corrupt commit was app
 cp "$NS_WORK/frank.obj" "$obj"
 sync_a "applied ${HEAD:0:12}: 4 members"
 proc_stop gitd TERM 5
+# A hostile server's error message, newline and all, must not forge a reply line.
+ns_spawn gitbad "$NS_B" python3 "$NS_TOP/tests/lib/git_server.py" 9418 err 'evil\nlast_error=forged'
+wait_for "grep -q listening '${PROC_LOG[gitbad]}'" 10 || fail "git_server.py"
+out=$("$ALAMESH" sync "$IB" 2>&1) && fail "B synced from a server that answers ERR: $out"
+"$ALAMESH" show "$IB" registry >"$NS_WORK/reg-b"
+grep -qF 'last_error: fetch: remote error: evil\x0alast_error=forged' "$NS_WORK/reg-b" ||
+	fail "B's last error, escaped: $(cat "$NS_WORK/reg-b")"
+if grep -q '^last_error: forged' "$NS_WORK/reg-b"; then fail "a server's error forged a reply line"; fi
+proc_stop gitbad TERM 5
 out=$("$ALAMESH" sync "$IB" 2>&1) && fail "B synced from a dead git daemon: $out"
 info "sync B: $out"
 wg show "$IB" peers | grep -qx "$MA_PUB" || fail "B lost A after a failed fetch"

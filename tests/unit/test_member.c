@@ -187,6 +187,41 @@ static void test_duplicates_and_cap(void **state)
 	registry_free(&r);
 }
 
+/* Each byte of a problem is printable ASCII: nothing a committer wrote can end a line. */
+static void assert_printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			fail_msg("byte 0x%02x in a problem", (unsigned char)*s);
+}
+
+static void test_names_escaped(void **state)
+{
+	struct registry r;
+
+	(void)state;
+	registry_init(&r, 0);
+	/* git allows any byte but NUL and '/' in a tree entry's name. */
+	add(&r, "evil\nproblem=forged: x\n.conf", "[Member]\nPublicKey = " KEY_A "\n");
+	registry_add_entry(&r, "\x1b[2J\r.conf", MEMBER_SYMLINK, NULL, 0);
+	add(&r, "tab\t\\.md", "");
+	add(&r, "ep.conf", "[Member]\nPublicKey = " KEY_B "\nEndpoint = \x1b[31mred\r:1\n");
+	add(&r, "key.conf", "[Member]\nPublicKey = " KEY_B "\n\x7f\xff = 1\n");
+	registry_finish(&r, NULL);
+	assert_int_equal(r.nmembers, 1);
+	assert_int_equal(r.nproblems, 5);
+	for (size_t i = 0; i < r.nproblems; i++) {
+		assert_printable(r.problems[i].file);
+		assert_printable(r.problems[i].why);
+	}
+	assert_string_equal(r.problems[0].file, "members/evil\\x0aproblem=forged: x\\x0a.conf");
+	assert_string_equal(r.problems[1].file, "members/\\x1b[2J\\x0d.conf");
+	assert_string_equal(r.problems[2].file, "members/tab\\x09\\\\.md");
+	assert_non_null(strstr(r.problems[3].why, "'\\x1b[31mred\\x0d:1'"));
+	assert_non_null(strstr(r.problems[4].why, "'\\x7f\\xff'"));
+	registry_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +229,7 @@ int main(void)
 	    cmocka_unit_test(test_hostile_files),
 	    cmocka_unit_test(test_entries_ignored),
 	    cmocka_unit_test(test_duplicates_and_cap),
+	    cmocka_unit_test(test_names_escaped),
 	};
 
 	if (!wg_crypto_init())
