@@ -41,6 +41,7 @@ struct registry_sync {
 	struct device *dev;
 	char url[1024], branch[256], cache_dir[1024], ca_file[1024];
 	uint64_t interval_ns;
+	unsigned fetch_timeout; /* seconds */
 	bool allow_empty, require_ff;
 	uint32_t max_members;
 	uint8_t own[WG_KEY_LEN];
@@ -53,6 +54,7 @@ struct registry_sync {
 	struct sync_result *ready;
 	char base[GIT_OID_HEX_LEN + 1]; /* the commit applied, for the fast-forward check */
 	int event_fd;
+	int stop_fd;	      /* readable once the daemon stops: a fetch under way is abandoned */
 	struct gitfetch *git; /* worker only */
 
 	/* Control thread. */
@@ -214,7 +216,8 @@ static struct sync_result *sync_remote(struct registry_sync *s)
 	r->when = wall_secs();
 	if (!ensure_git(s, r))
 		return r;
-	if (gitfetch_fetch(s->git, s->url, s->branch, commit, err, sizeof(err)) < 0) {
+	if (gitfetch_fetch(s->git, s->url, s->branch, s->fetch_timeout, s->stop_fd, commit, err,
+			   sizeof(err)) < 0) {
 		fail(r, "%s", err);
 		return r;
 	}
@@ -304,17 +307,23 @@ struct registry_sync *registry_sync_new(struct device *dev, const struct config 
 	snprintf(s->cache_dir, sizeof(s->cache_dir), "%s", cfg->registry_cache_dir);
 	snprintf(s->ca_file, sizeof(s->ca_file), "%s", cfg->registry_ca_file);
 	s->interval_ns = (uint64_t)cfg->registry_interval * NSEC_PER_SEC;
+	s->fetch_timeout = cfg->registry_fetch_timeout;
 	s->allow_empty = cfg->registry_allow_empty;
 	s->require_ff = cfg->registry_require_ff;
 	s->max_members = cfg->registry_max_members;
 	memcpy(s->own, dev->identity.public_key, WG_KEY_LEN);
 	s->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	s->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	if (s->event_fd < 0 || pthread_mutex_init(&s->lock, NULL) ||
+	if (s->event_fd < 0 || s->stop_fd < 0 || pthread_mutex_init(&s->lock, NULL) ||
 	    pthread_cond_init(&s->cond, &ca)) {
 		pthread_condattr_destroy(&ca);
 		log_error("registry: cannot set up: %s", strerror(errno));
+		if (s->event_fd >= 0)
+			close(s->event_fd);
+		if (s->stop_fd >= 0)
+			close(s->stop_fd);
 		free(s);
 		return NULL;
 	}
@@ -336,13 +345,18 @@ void registry_sync_free(struct registry_sync *s)
 		return;
 	if (s->running) {
 		struct timespec until;
+		uint64_t one = 1;
 		pthread_mutex_lock(&s->lock);
 		s->stop = true;
 		pthread_cond_signal(&s->cond);
 		pthread_mutex_unlock(&s->lock);
+		/* A fetch under way is killed at once. */
+		if (write(s->stop_fd, &one, sizeof(one)) < 0)
+			log_warn("registry: eventfd: %s", strerror(errno));
 		/*
-		 * A fetch from a dead host can take minutes to time out; shutting down
-		 * must not. The worker touches nothing but s, which is then left to it.
+		 * Resolving a member's endpoint can still take a while (the resolver's
+		 * own timeouts); shutting down must not. The worker touches nothing
+		 * but s, which is then left to it.
 		 */
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += 3;
@@ -354,6 +368,7 @@ void registry_sync_free(struct registry_sync *s)
 	result_free(s->ready);
 	result_free(s->current);
 	close(s->event_fd);
+	close(s->stop_fd);
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->lock);
 	free(s);

@@ -11,7 +11,10 @@
 #   a commit without members/, a branch that vanished, an unreachable remote
 #   keep the current set; a force push is applied by A with a warning and
 #   refused by B (RequireFastForward = yes);
-#   B restarted with the remote down applies its cached commit at once;
+#   a git host that accepts and never answers fails the sync within
+#   FetchTimeout while B serves on, and a later sync works;
+#   B stops at once in the middle of a hung fetch, and restarted with the
+#   remote hung applies its cached commit at once;
 # and last a member removed by a commit can no longer complete a handshake.
 set -u
 # shellcheck source=tests/lib/netns.sh
@@ -67,7 +70,8 @@ registry_conf() { # FILE IFNAME PRIV URL CACHE [EXTRA]
 }
 registry_conf "$NS_WORK/a.conf" "$IA" "$MA_PRIV" "file://$REG" "$NS_WORK/cache-a"
 registry_conf "$NS_WORK/b.conf" "$IB" "$MB_PRIV" "git://127.0.0.1:9418/registry.git" \
-	"$NS_WORK/cache-b" "RequireFastForward = yes"
+	"$NS_WORK/cache-b" "RequireFastForward = yes
+FetchTimeout = 4s"
 "$ALAMESHD" -t -c "$NS_WORK/a.conf" || fail "-t refuses a.conf"
 alameshd_start alameshd-a "$NS_A" "$NS_WORK/a.conf" "$IA" "$MA_ADDR"
 alameshd_start alameshd-b "$NS_B" "$NS_WORK/b.conf" "$IB" "$MB_ADDR"
@@ -191,11 +195,34 @@ grep -q 'last_error\|last error' <("$ALAMESH" show "$IB" registry) || fail "B sh
 "$ALAMESH" show "$IB" registry | grep -q '^last_error: fetch' || fail "B's last error: $("$ALAMESH" show "$IB" registry | grep last_error)"
 pass "each failure reported, nothing changed"
 
-step "a force push: A applies it with a warning, B (RequireFastForward) refuses"
+step "a git host that accepts and never answers: the sync fails within FetchTimeout, B serves on"
+# B's git:// port now belongs to git_server.py: silent first, then relaying to git daemon.
+MODE=$NS_WORK/git-mode
+echo silent >"$MODE"
+ns_spawn gitstall "$NS_B" python3 "$NS_TOP/tests/lib/git_server.py" 9418 "@$MODE"
+wait_for "grep -q listening '${PROC_LOG[gitstall]}'" 10 || fail "git_server.py"
+start=$SECONDS
+"$ALAMESH" sync "$IB" >"$NS_WORK/sync-b" 2>&1 &
+syncer=$!
+ping_ok "$NS_B" "$MA_ADDR" 3 || fail "B stopped serving while its fetch hung"
+wait "$syncer" && fail "B synced from a silent server: $(cat "$NS_WORK/sync-b")"
+took=$((SECONDS - start))
+grep -q 'sync failed: fetch: no answer within 4 s (FetchTimeout)' "$NS_WORK/sync-b" ||
+	fail "B's sync: $(cat "$NS_WORK/sync-b")"
+[ "$took" -le 8 ] || fail "the sync took $took s with FetchTimeout = 4s"
+"$ALAMESH" show "$IB" registry | grep -q '^last_error: fetch: no answer within 4 s' ||
+	fail "B's last error: $("$ALAMESH" show "$IB" registry)"
+wg show "$IB" peers | grep -qx "$MA_PUB" || fail "B lost A when its fetch timed out"
+proc_alive alameshd-b || fail "B died"
 ns_spawn gitd "$NS_B" git daemon --reuseaddr --base-path="$NS_WORK" --export-all \
-	--listen=127.0.0.1 --port=9418 "$NS_WORK"
-wait_for "ip netns exec $NS_B ss -Hltn 'sport = :9418' | grep -q LISTEN" 10 || fail "git daemon again"
-"$ALAMESH" sync "$IB" >/dev/null || fail "B sync with the remote back"
+	--listen=127.0.0.1 --port=9420 "$NS_WORK"
+wait_for "ip netns exec $NS_B ss -Hltn 'sport = :9420' | grep -q LISTEN" 10 || fail "git daemon again"
+echo "proxy 9420" >"$MODE"
+out=$("$ALAMESH" sync "$IB" 2>&1) || fail "B's sync once the host answers: $out"
+printf '%s\n' "$out" | grep -q "applied ${HEAD:0:12}" || fail "B's sync once the host answers: $out"
+pass "timed out in $took s (FetchTimeout = 4s), pings answered meanwhile; then: $out"
+
+step "a force push: A applies it with a warning, B (RequireFastForward) refuses"
 git -C "$SRC" commit -q --amend -m "history rewritten" && git -C "$SRC" push -qf "$REG" main 2>/dev/null || fail "force push"
 HEAD=$(git -C "$SRC" rev-parse HEAD)
 sync_a "applied ${HEAD:0:12}"
@@ -214,14 +241,20 @@ hs_now=$(wg show "$IA" latest-handshakes | awk -v k="$MB_PUB" '$1 == k {print $2
 [ "$hs_now" = "$hs_b" ] || fail "bob's session was redone across the syncs ($hs_b -> $hs_now)"
 pass "$sent pings, none lost; bob's handshake still the one at $hs_b"
 
-step "B restarts while its remote is down: the cached commit applies at once"
+step "B stops in the middle of a hung fetch, and restarts with its remote hung"
 proc_stop gitd TERM 5
+echo silent >"$MODE"
+kill -HUP "${PROC_PID[alameshd-b]}"
+sleep 0.5
+start=$SECONDS
 proc_stop alameshd-b TERM 10 || fail "B did not stop"
+[ $((SECONDS - start)) -le 2 ] || fail "B took $((SECONDS - start)) s to stop during a fetch"
+if grep -q 'a fetch is still running' "${PROC_LOG[alameshd-b]}"; then fail "B left its fetch running"; fi
 alameshd_start alameshd-b "$NS_B" "$NS_WORK/b.conf" "$IB" "$MB_ADDR"
 wait_for "wg show $IB peers | grep -qx '$MA_PUB'" 10 || fail "B restarted without its cached members"
 grep -q 'applied .*(cached)' "${PROC_LOG[alameshd-b]}" || fail "B did not log the cached commit"
 ping_ok "$NS_B" "$MA_ADDR" 2 || fail "B -> A after the restart"
-pass "B applied its last good commit with the remote down"
+pass "B stopped at once, its fetch killed; restarted, it applied its last good commit at once"
 
 step "SIGHUP syncs too"
 member erin "$ME_PUB"
