@@ -276,8 +276,8 @@ static void remove_leftovers(int dirfd, bool in_pack_dir, int depth)
 /*
  * A fetch that was killed may leave a lock (refs/remotes/origin/BRANCH.lock,
  * packed-refs.lock) that would fail every later fetch, and a partial pack.
- * A cache belongs to one daemon, whose fetches run one at a time, and none
- * is running now: whatever is there is stale.
+ * Only this daemon uses the cache (it holds CacheDir/lock), its fetches run
+ * one at a time, and none is running now: whatever is there is stale.
  */
 static void clear_leftovers(struct gitfetch *g)
 {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,6 +55,7 @@ struct registry_sync {
 	struct sync_result *ready;
 	char base[GIT_OID_HEX_LEN + 1]; /* the commit applied, for the fast-forward check */
 	int event_fd;
+	int lock_fd;	      /* CacheDir/lock, held while the daemon runs */
 	int stop_fd;	      /* readable once the daemon stops: a fetch under way is abandoned */
 	struct gitfetch *git; /* worker only */
 
@@ -294,6 +296,34 @@ static void *worker(void *arg)
 
 /* ---- the control thread ---- */
 
+/*
+ * CacheDir/lock, locked for as long as the daemon runs: two daemons sharing
+ * a cache would fetch into one repository at once, each taking the other's
+ * lock files for stale ones, and overwrite each other's last-good.
+ */
+static int lock_cache(const char *cache_dir)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/lock", cache_dir);
+	if ((fd = open(path, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0) {
+		log_error("registry: %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			log_error("registry: CacheDir %s is in use by another alameshd (it holds "
+				  "%s); each daemon needs a CacheDir of its own",
+				  cache_dir, path);
+		else
+			log_error("registry: %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 struct registry_sync *registry_sync_new(struct device *dev, const struct config *cfg)
 {
 	struct registry_sync *s = calloc(1, sizeof(*s));
@@ -301,6 +331,7 @@ struct registry_sync *registry_sync_new(struct device *dev, const struct config 
 
 	if (!s)
 		return NULL;
+	s->lock_fd = -1;
 	s->dev = dev;
 	snprintf(s->url, sizeof(s->url), "%s", cfg->registry_url);
 	snprintf(s->branch, sizeof(s->branch), "%s", cfg->registry_branch);
@@ -333,6 +364,13 @@ struct registry_sync *registry_sync_new(struct device *dev, const struct config 
 
 int registry_sync_start(struct registry_sync *s)
 {
+	/*
+	 * Locked as the account that fetches into the cache: root may have given
+	 * CacheDir to User = already, and with no CAP_DAC_OVERRIDE (the systemd
+	 * unit keeps none) could not create a file in it.
+	 */
+	if ((s->lock_fd = lock_cache(s->cache_dir)) < 0)
+		return -EBUSY;
 	int r = pthread_create(&s->thread, NULL, worker, s);
 
 	s->running = r == 0;
@@ -369,6 +407,8 @@ void registry_sync_free(struct registry_sync *s)
 	result_free(s->current);
 	close(s->event_fd);
 	close(s->stop_fd);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->lock);
 	free(s);

@@ -20,7 +20,10 @@ struct registry_sync;
 
 /* Sets up the sync of cfg's [Registry] for dev (not started). NULL on error (logged). */
 struct registry_sync *registry_sync_new(struct device *dev, const struct config *cfg);
-/* Starts the worker: the cached commit first, then a fetch. */
+/*
+ * Locks CacheDir/lock, then starts the worker: the cached commit first, then
+ * a fetch. -EBUSY (logged) if another daemon holds the lock.
+ */
 int registry_sync_start(struct registry_sync *s);
 /* Stops and frees it (the peers stay). */
 void registry_sync_free(struct registry_sync *s);

@@ -13,6 +13,7 @@
 #   refused by B (RequireFastForward = yes);
 #   a git host that accepts and never answers fails the sync within
 #   FetchTimeout while B serves on, and a later sync works;
+#   a second daemon on A's CacheDir is refused;
 #   B stops at once in the middle of a hung fetch, and restarted with the
 #   remote hung applies its cached commit at once;
 # and last a member removed by a commit can no longer complete a handshake.
@@ -91,6 +92,19 @@ grep -qxF "$(printf 'bob\t%s\t%s\t%s\tup' "$MB_PUB" "$MB_ADDR" "$EP_B")" "$NS_WO
 grep -qxF "$(printf 'alice\t%s\t%s\t%s\tself' "$MA_PUB" "$MA_ADDR" "$EP_A")" "$NS_WORK/members" ||
 	fail "members: $(cat "$NS_WORK/members")"
 pass "peered through file:// and git://; show registry and show members report it"
+
+step "a second daemon on A's CacheDir is refused"
+NS_C=$NS_PREFIX-c
+ns_add "$NS_C"
+IC=$(ifname rc) || exit 1
+registry_conf "$NS_WORK/c-shared.conf" "$IC" "$MC_PRIV" "file://$REG" "$NS_WORK/cache-a"
+ns_spawn alameshd-shared "$NS_C" "$ALAMESHD" -c "$NS_WORK/c-shared.conf"
+proc_wait alameshd-shared 10 || fail "a daemon sharing A's CacheDir kept running"
+[ "$PROC_RC" = 1 ] || fail "a daemon sharing A's CacheDir exited $PROC_RC"
+grep -q "CacheDir $NS_WORK/cache-a is in use by another alameshd" "${PROC_LOG[alameshd-shared]}" ||
+	fail "no clear error: $(cat "${PROC_LOG[alameshd-shared]}")"
+proc_alive alameshd-a || fail "A died"
+pass "refused: $(grep -o 'CacheDir .*' "${PROC_LOG[alameshd-shared]}")"
 
 # From here on a ping A -> B runs across every sync.
 ns_spawn pinger "$NS_A" ping -6 -i 0.2 -W 1 "$MB_ADDR"
