@@ -29,6 +29,7 @@
 
 struct sync_result {
 	bool ok, forced, from_cache;
+	uint64_t gen; /* the last request made before this sync started (0: none) */
 	char error[ERR_MAX];
 	char commit[GIT_OID_HEX_LEN + 1];
 	uint64_t when;	  /* wall clock, seconds */
@@ -49,9 +50,10 @@ struct registry_sync {
 
 	pthread_t thread;
 	bool running;
-	pthread_mutex_t lock; /* want, stop, ready, base */
+	pthread_mutex_t lock; /* want, stop, requested, ready, base */
 	pthread_cond_t cond;
 	bool want, stop;
+	uint64_t requested; /* requests for a sync so far (SIGHUP, alamesh sync) */
 	struct sync_result *ready;
 	char base[GIT_OID_HEX_LEN + 1]; /* the commit applied, for the fast-forward check */
 	int event_fd;
@@ -277,14 +279,21 @@ static void *worker(void *arg)
 	/* What was applied before: at once, with no network. */
 	post(s, sync_cached(s));
 	for (;;) {
-		post(s, sync_remote(s));
+		/* The requests this sync answers: those made before it starts. */
+		pthread_mutex_lock(&s->lock);
+		uint64_t gen = s->requested;
+		s->want = false;
+		pthread_mutex_unlock(&s->lock);
+		struct sync_result *r = sync_remote(s);
+		if (r)
+			r->gen = gen;
+		post(s, r);
 		struct timespec until = next_deadline(s);
 		pthread_mutex_lock(&s->lock);
 		while (!s->want && !s->stop &&
 		       pthread_cond_timedwait(&s->cond, &s->lock, &until) != ETIMEDOUT)
 			;
 		bool stop = s->stop;
-		s->want = false;
 		pthread_mutex_unlock(&s->lock);
 		if (stop)
 			break;
@@ -419,12 +428,14 @@ int registry_sync_fd(const struct registry_sync *s)
 	return s->event_fd;
 }
 
-void registry_sync_trigger(struct registry_sync *s)
+uint64_t registry_sync_trigger(struct registry_sync *s)
 {
 	pthread_mutex_lock(&s->lock);
+	uint64_t gen = ++s->requested;
 	s->want = true;
 	pthread_cond_signal(&s->cond);
 	pthread_mutex_unlock(&s->lock);
+	return gen;
 }
 
 static int cmp_member_key(const void *a, const void *b)
@@ -548,7 +559,7 @@ static void apply(struct registry_sync *s, struct sync_result *r, struct diff *d
 	free(byk);
 }
 
-bool registry_sync_collect(struct registry_sync *s, const char **summary, bool *ok)
+bool registry_sync_collect(struct registry_sync *s, const char **summary, bool *ok, uint64_t *gen)
 {
 	uint64_t v;
 	struct sync_result *r;
@@ -563,6 +574,7 @@ bool registry_sync_collect(struct registry_sync *s, const char **summary, bool *
 	if (!r)
 		return false;
 	*summary = s->summary;
+	*gen = r->gen;
 	s->last_attempt = r->when;
 	if (!r->ok) {
 		*ok = false;

@@ -13,6 +13,7 @@
 #   refused by B (RequireFastForward = yes);
 #   a git host that accepts and never answers fails the sync within
 #   FetchTimeout while B serves on, and a later sync works;
+#   alamesh sync asked during a hung fetch reports the next sync's outcome;
 #   a second daemon on A's CacheDir is refused;
 #   B stops at once in the middle of a hung fetch, and restarted with the
 #   remote hung applies its cached commit at once;
@@ -235,6 +236,17 @@ echo "proxy 9420" >"$MODE"
 out=$("$ALAMESH" sync "$IB" 2>&1) || fail "B's sync once the host answers: $out"
 printf '%s\n' "$out" | grep -q "applied ${HEAD:0:12}" || fail "B's sync once the host answers: $out"
 pass "timed out in $took s (FetchTimeout = 4s), pings answered meanwhile; then: $out"
+
+step "alamesh sync is answered by a sync that started after it asked, not by one under way"
+echo silent >"$MODE"
+kill -HUP "${PROC_PID[alameshd-b]}"
+wait_for "ip netns exec $NS_B ss -Htn 'sport = :9418' | grep -q ESTAB" 5 || fail "B's SIGHUP fetch"
+echo "proxy 9420" >"$MODE"
+out=$("$ALAMESH" sync "$IB" 2>&1) || fail "alamesh sync got the hung fetch's outcome: $out"
+printf '%s\n' "$out" | grep -q "applied ${HEAD:0:12}" || fail "B's sync: $out"
+grep -q 'no answer within 4 s' <(tail -n 3 "${PROC_LOG[alameshd-b]}") ||
+	fail "the SIGHUP fetch did not time out first: $(tail -n 3 "${PROC_LOG[alameshd-b]}")"
+pass "the fetch under way timed out; alamesh sync waited for the next: $out"
 
 step "a force push: A applies it with a warning, B (RequireFastForward) refuses"
 git -C "$SRC" commit -q --amend -m "history rewritten" && git -C "$SRC" push -qf "$REG" main 2>/dev/null || fail "force push"
