@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -105,9 +106,15 @@ static bool fail(struct sync_result *r, const char *fmt, ...)
 
 /* ---- the worker thread ---- */
 
-static bool read_last_good(struct registry_sync *s, char commit[GIT_OID_HEX_LEN + 1])
+/*
+ * CacheDir/last-good: the commit and, on the second line, when it was
+ * applied. A file from before the time was kept gives its own mtime instead.
+ */
+static bool read_last_good(struct registry_sync *s, char commit[GIT_OID_HEX_LEN + 1],
+			   uint64_t *when)
 {
-	char path[PATH_MAX], buf[64] = {0};
+	char path[PATH_MAX], buf[64] = {0}, line[32] = {0};
+	struct stat st;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/last-good", s->cache_dir);
@@ -115,6 +122,16 @@ static bool read_last_good(struct registry_sync *s, char commit[GIT_OID_HEX_LEN 
 		return false;
 	bool ok = fgets(buf, sizeof(buf), f) && strlen(buf) >= GIT_OID_HEX_LEN &&
 		  strspn(buf, "0123456789abcdef") == GIT_OID_HEX_LEN;
+	*when = 0;
+	if (ok && fgets(line, sizeof(line), f)) {
+		char *end;
+		errno = 0;
+		unsigned long long t = strtoull(line, &end, 10);
+		if (!errno && end != line && (*end == '\n' || !*end))
+			*when = t;
+	}
+	if (ok && !*when && fstat(fileno(f), &st) == 0 && st.st_mtime > 0)
+		*when = (uint64_t)st.st_mtime;
 	fclose(f);
 	if (ok)
 		snprintf(commit, GIT_OID_HEX_LEN + 1, "%.40s", buf);
@@ -122,10 +139,10 @@ static bool read_last_good(struct registry_sync *s, char commit[GIT_OID_HEX_LEN 
 }
 
 /* CacheDir/last-good: the commit and when it was taken; write, fsync, rename. */
-static void write_last_good(struct registry_sync *s, const char *commit)
+static void write_last_good(struct registry_sync *s, const char *commit, uint64_t when)
 {
 	char path[PATH_MAX], tmp[PATH_MAX + 8], text[96];
-	int n = snprintf(text, sizeof(text), "%s\n%llu\n", commit, (unsigned long long)wall_secs());
+	int n = snprintf(text, sizeof(text), "%s\n%llu\n", commit, (unsigned long long)when);
 
 	snprintf(path, sizeof(path), "%s/last-good", s->cache_dir);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -201,9 +218,11 @@ static struct sync_result *sync_cached(struct registry_sync *s)
 	char commit[GIT_OID_HEX_LEN + 1];
 	struct sync_result *r;
 
-	if (!read_last_good(s, commit) || !(r = calloc(1, sizeof(*r))))
+	uint64_t when;
+
+	if (!read_last_good(s, commit, &when) || !(r = calloc(1, sizeof(*r))))
 		return NULL;
-	r->when = wall_secs();
+	r->when = when; /* when it was applied, before the restart */
 	r->from_cache = true;
 	if (ensure_git(s, r))
 		build(s, r, commit);
@@ -240,7 +259,7 @@ static struct sync_result *sync_remote(struct registry_sync *s)
 		r->forced = true;
 	}
 	if (build(s, r, commit))
-		write_last_good(s, commit);
+		write_last_good(s, commit, r->when);
 	return r;
 }
 
@@ -575,7 +594,9 @@ bool registry_sync_collect(struct registry_sync *s, const char **summary, bool *
 		return false;
 	*summary = s->summary;
 	*gen = r->gen;
-	s->last_attempt = r->when;
+	/* The cached commit is no attempt: it says when the last success was. */
+	if (!r->from_cache)
+		s->last_attempt = r->when;
 	if (!r->ok) {
 		*ok = false;
 		snprintf(s->last_error, sizeof(s->last_error), "%s", r->error);
@@ -604,6 +625,8 @@ bool registry_sync_collect(struct registry_sync *s, const char **summary, bool *
 	if (!r->from_cache) {
 		s->last_success = r->when;
 		s->last_error[0] = '\0';
+	} else if (!s->last_success) {
+		s->last_success = r->when;
 	}
 	pthread_mutex_lock(&s->lock);
 	snprintf(s->base, sizeof(s->base), "%s", r->commit);

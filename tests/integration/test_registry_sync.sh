@@ -268,6 +268,12 @@ hs_now=$(wg show "$IA" latest-handshakes | awk -v k="$MB_PUB" '$1 == k {print $2
 pass "$sent pings, none lost; bob's handshake still the one at $hs_b"
 
 step "B stops in the middle of a hung fetch, and restarts with its remote hung"
+reg_field() { # IFACE FIELD: a field of alamesh show IFACE registry
+	"$ALAMESH" show "$1" registry | sed -n "s/^$2: //p"
+}
+applied_b=$(reg_field "$IB" applied_time) success_b=$(reg_field "$IB" last_success)
+[ "$applied_b" -gt 0 ] && [ "$success_b" -gt 0 ] || fail "B's times: $applied_b $success_b"
+while [ "$(date +%s)" -le "$applied_b" ]; do sleep 0.2; done
 proc_stop gitd TERM 5
 echo silent >"$MODE"
 kill -HUP "${PROC_PID[alameshd-b]}"
@@ -280,7 +286,11 @@ alameshd_start alameshd-b "$NS_B" "$NS_WORK/b.conf" "$IB" "$MB_ADDR"
 wait_for "wg show $IB peers | grep -qx '$MA_PUB'" 10 || fail "B restarted without its cached members"
 grep -q 'applied .*(cached)' "${PROC_LOG[alameshd-b]}" || fail "B did not log the cached commit"
 ping_ok "$NS_B" "$MA_ADDR" 2 || fail "B -> A after the restart"
-pass "B stopped at once, its fetch killed; restarted, it applied its last good commit at once"
+[ "$(reg_field "$IB" applied_time)" = "$applied_b" ] ||
+	fail "B's applied_time after the restart: $(reg_field "$IB" applied_time), not $applied_b"
+[ "$(reg_field "$IB" last_success)" = "$success_b" ] ||
+	fail "B's last_success after the restart: $(reg_field "$IB" last_success), not $success_b"
+pass "B stopped at once, its fetch killed; restarted, it applied its last good commit at once, applied at $applied_b as before"
 
 step "SIGHUP syncs too"
 member erin "$ME_PUB"
