@@ -51,12 +51,18 @@ struct registry_sync {
 
 	pthread_t thread;
 	bool running;
-	pthread_mutex_t lock; /* want, stop, requested, ready, base */
+	pthread_mutex_t lock; /* want, stop, requested, ready */
 	pthread_cond_t cond;
 	bool want, stop;
 	uint64_t requested; /* requests for a sync so far (SIGHUP, alamesh sync) */
 	struct sync_result *ready;
-	char base[GIT_OID_HEX_LEN + 1]; /* the commit applied, for the fast-forward check */
+	/*
+	 * Worker only: the last commit built for applying (the cached one at
+	 * start-up), which a new one must descend from. Set here rather than
+	 * when the control thread applies it, which may come after the next
+	 * fetch.
+	 */
+	char base[GIT_OID_HEX_LEN + 1];
 	int event_fd;
 	int lock_fd;	      /* CacheDir/lock, held while the daemon runs */
 	int stop_fd;	      /* readable once the daemon stops: a fetch under way is abandoned */
@@ -217,21 +223,21 @@ static struct sync_result *sync_cached(struct registry_sync *s)
 {
 	char commit[GIT_OID_HEX_LEN + 1];
 	struct sync_result *r;
-
 	uint64_t when;
 
 	if (!read_last_good(s, commit, &when) || !(r = calloc(1, sizeof(*r))))
 		return NULL;
 	r->when = when; /* when it was applied, before the restart */
 	r->from_cache = true;
-	if (ensure_git(s, r))
-		build(s, r, commit);
+	if (ensure_git(s, r) && build(s, r, commit))
+		memcpy(s->base, commit, sizeof(s->base));
 	return r;
 }
 
 static struct sync_result *sync_remote(struct registry_sync *s)
 {
-	char commit[GIT_OID_HEX_LEN + 1], base[GIT_OID_HEX_LEN + 1], err[GITFETCH_ERR_MAX];
+	char commit[GIT_OID_HEX_LEN + 1], err[GITFETCH_ERR_MAX];
+	const char *base = s->base;
 	struct sync_result *r = calloc(1, sizeof(*r));
 
 	if (!r)
@@ -244,9 +250,6 @@ static struct sync_result *sync_remote(struct registry_sync *s)
 		fail(r, "%s", err);
 		return r;
 	}
-	pthread_mutex_lock(&s->lock);
-	memcpy(base, s->base, sizeof(base));
-	pthread_mutex_unlock(&s->lock);
 	if (base[0] && strcmp(base, commit) && !gitfetch_descends(s->git, commit, base)) {
 		if (s->require_ff) {
 			fail(
@@ -258,8 +261,10 @@ static struct sync_result *sync_remote(struct registry_sync *s)
 		}
 		r->forced = true;
 	}
-	if (build(s, r, commit))
+	if (build(s, r, commit)) {
 		write_last_good(s, commit, r->when);
+		memcpy(s->base, commit, sizeof(s->base));
+	}
 	return r;
 }
 
@@ -628,9 +633,6 @@ bool registry_sync_collect(struct registry_sync *s, const char **summary, bool *
 	} else if (!s->last_success) {
 		s->last_success = r->when;
 	}
-	pthread_mutex_lock(&s->lock);
-	snprintf(s->base, sizeof(s->base), "%s", r->commit);
-	pthread_mutex_unlock(&s->lock);
 	snprintf(s->summary, sizeof(s->summary),
 		 "applied %.12s%s: %zu members, %zu files rejected; %zu added, %zu removed, "
 		 "%zu changed (read and checked in %llu ms, applied in %llu ms)",

@@ -139,6 +139,30 @@ static char *describe_field(struct fixture *f, const char *key, char *buf, size_
 	return buf;
 }
 
+/*
+ * A force push while the daemon was down, with RequireFastForward: the first
+ * fetch after the start must be checked against the cached commit, even if
+ * the control thread has not applied that commit yet.
+ */
+static void test_fast_forward_at_start(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	start(&f, "cache-ff", true, NULL);
+	wait_posts(&f, 1); /* nothing cached yet: the fetch */
+	collect(&f, true, "applied");
+	stop(&f);
+	sh("cd %s/src && git -c user.email=t@e -c user.name=t commit -q --amend -m rewritten && "
+	   "git push -qf ../registry.git main",
+	   top);
+	start(&f, "cache-ff", true, NULL);
+	/* The cached commit and the fetch, both posted before anything is collected. */
+	wait_posts(&f, 2);
+	collect(&f, false, "refused (RequireFastForward = yes)");
+	stop(&f);
+}
+
 /* A git:// URL whose server accepts and never answers: no fetch ends while a test looks. */
 static int silent_listener(char url[256])
 {
@@ -190,6 +214,7 @@ static void test_last_good_time(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_fast_forward_at_start),
 	    cmocka_unit_test(test_last_good_time),
 	};
 
