@@ -30,6 +30,7 @@
 
 struct sync_result {
 	bool ok, forced, from_cache;
+	bool checked; /* its member files were read and checked (reg.problems holds theirs) */
 	uint64_t gen; /* the last request made before this sync started (0: none) */
 	char error[ERR_MAX];
 	char commit[GIT_OID_HEX_LEN + 1];
@@ -74,6 +75,15 @@ struct registry_sync {
 	char last_error[ERR_MAX];
 	struct sync_result *current;
 	char summary[ERR_MAX + 128];
+	/*
+	 * The problems of the last commit whose files were checked, whether it
+	 * was applied or refused (a commit without a valid member): taken from
+	 * its result, which is freed when refused.
+	 */
+	struct registry_problem *problems;
+	size_t nproblems, problems_rejected;
+	char problems_commit[GIT_OID_HEX_LEN + 1];
+	bool problems_applied;
 };
 
 static uint64_t wall_secs(void)
@@ -195,6 +205,7 @@ static bool build(struct registry_sync *s, struct sync_result *r, const char *co
 	if (gitfetch_read(s->git, commit, &r->reg, err, sizeof(err)) < 0)
 		return fail(r, "%s", err);
 	registry_finish(&r->reg, s->own);
+	r->checked = true;
 	if (!r->reg.nmembers && !s->allow_empty)
 		return fail(r,
 			    "commit %.12s has no valid member (%zu files rejected): keeping the "
@@ -438,6 +449,7 @@ void registry_sync_free(struct registry_sync *s)
 	}
 	result_free(s->ready);
 	result_free(s->current);
+	free(s->problems);
 	close(s->event_fd);
 	close(s->stop_fd);
 	if (s->lock_fd >= 0)
@@ -583,6 +595,29 @@ static void apply(struct registry_sync *s, struct sync_result *r, struct diff *d
 	free(byk);
 }
 
+/*
+ * A commit whose files were checked: its problems are logged, the first time
+ * that commit is seen, and kept for get=registry in place of the last ones.
+ */
+static void take_problems(struct registry_sync *s, struct sync_result *r)
+{
+	if (!r->checked)
+		return;
+	if (strcmp(r->commit, s->problems_commit))
+		for (size_t i = 0; i < r->reg.nproblems; i++)
+			log_warn(
+			    "registry: %s: %s%s", r->reg.problems[i].file,
+			    r->reg.problems[i].warning ? "" : "rejected: ", r->reg.problems[i].why);
+	free(s->problems);
+	s->problems = r->reg.problems;
+	s->nproblems = r->reg.nproblems;
+	s->problems_rejected = r->reg.nrejected;
+	r->reg.problems = NULL;
+	r->reg.nproblems = r->reg.problems_cap = 0;
+	snprintf(s->problems_commit, sizeof(s->problems_commit), "%s", r->commit);
+	s->problems_applied = r->ok;
+}
+
 bool registry_sync_collect(struct registry_sync *s, const char **summary, bool *ok, uint64_t *gen)
 {
 	uint64_t v;
@@ -602,6 +637,7 @@ bool registry_sync_collect(struct registry_sync *s, const char **summary, bool *
 	/* The cached commit is no attempt: it says when the last success was. */
 	if (!r->from_cache)
 		s->last_attempt = r->when;
+	take_problems(s, r);
 	if (!r->ok) {
 		*ok = false;
 		snprintf(s->last_error, sizeof(s->last_error), "%s", r->error);
@@ -620,11 +656,6 @@ bool registry_sync_collect(struct registry_sync *s, const char **summary, bool *
 	uint64_t start = now_mono();
 	apply(s, r, &d);
 	uint64_t apply_ns = now_mono() - start;
-	if (new_commit)
-		for (size_t i = 0; i < r->reg.nproblems; i++)
-			log_warn(
-			    "registry: %s: %s%s", r->reg.problems[i].file,
-			    r->reg.problems[i].warning ? "" : "rejected: ", r->reg.problems[i].why);
 	snprintf(s->applied, sizeof(s->applied), "%s", r->commit);
 	s->applied_when = r->when;
 	if (!r->from_cache) {
@@ -694,10 +725,21 @@ int registry_sync_describe(struct registry_sync *s, bool members, char **out, si
 		const struct sync_result *r = s->current;
 		textbuf_printf(&t, "accepted=%zu\nrejected=%zu\n", r ? r->reg.nmembers : 0,
 			       r ? r->reg.nrejected : 0);
-		for (size_t i = 0; r && i < r->reg.nproblems; i++)
-			textbuf_printf(&t, "problem=%s: %s%s\n", r->reg.problems[i].file,
-				       r->reg.problems[i].warning ? "warning: " : "",
-				       r->reg.problems[i].why);
+		/* The problems that follow are those of this commit, which may not be the applied
+		 * one. */
+		if (!s->problems_commit[0])
+			textbuf_printf(&t, "problems_commit=(none)\n");
+		else if (s->problems_applied)
+			textbuf_printf(&t, "problems_commit=%s (applied)\n", s->problems_commit);
+		else
+			textbuf_printf(&t,
+				       "problems_commit=%s (refused, not applied: %zu files "
+				       "rejected)\n",
+				       s->problems_commit, s->problems_rejected);
+		for (size_t i = 0; i < s->nproblems; i++)
+			textbuf_printf(&t, "problem=%s: %s%s\n", s->problems[i].file,
+				       s->problems[i].warning ? "warning: " : "",
+				       s->problems[i].why);
 	}
 	textbuf_printf(&t, "errno=0\n\n");
 	if (t.failed) {

@@ -172,13 +172,27 @@ git -C "$SRC" revert --no-edit HEAD >/dev/null || fail "git revert"
 git -C "$SRC" push -q "$REG" main 2>/dev/null || fail "push the revert"
 # Only bad files: no valid member, so nothing changes (AllowEmpty = no).
 saved=$(git -C "$SRC" rev-parse HEAD)
-git -C "$SRC" rm -q members/alice.conf members/bob.conf members/carol.conf && publish "only bad files"
+git -C "$SRC" rm -q members/alice.conf members/bob.conf members/carol.conf
+printf '[Member]\nPublicKey = %s\nEndpoint = nowhere\n' "$MD_PUB" >"$SRC/members/onlybad.conf"
+publish "only bad files"
 sync_a "sync failed: commit ${HEAD:0:12} has no valid member"
 wg show "$IA" peers | grep -qx "$MB_PUB" || fail "an empty member set removed bob"
+# Its files' reasons are logged and shown, marked as those of the refused commit.
+grep -q 'members/onlybad.conf: rejected: line 3: Endpoint' "${PROC_LOG[alameshd-a]}" ||
+	fail "the refused commit's problems were not logged"
+"$ALAMESH" show "$IA" registry >"$NS_WORK/reg"
+grep -qx "problems_commit: $HEAD (refused, not applied: 11 files rejected)" "$NS_WORK/reg" ||
+	fail "show registry does not label the refused commit's problems: $(cat "$NS_WORK/reg")"
+grep -q '^problem: members/onlybad.conf: line 3: Endpoint' "$NS_WORK/reg" ||
+	fail "show registry lacks the refused commit's problem: $(cat "$NS_WORK/reg")"
+if grep -qx "commit: $HEAD" "$NS_WORK/reg"; then fail "the refused commit shows as applied"; fi
 git -C "$SRC" reset -q --hard "$saved" && git -C "$SRC" push -qf "$REG" main 2>/dev/null || fail "restore"
 git -C "$SRC" push -q "$REG" main 2>/dev/null || fail "push the revert"
 HEAD=$(git -C "$SRC" rev-parse HEAD)
 sync_a "applied ${HEAD:0:12}"
+"$ALAMESH" show "$IA" registry | grep -qx "problems_commit: $HEAD (applied)" ||
+	fail "problems of the applied commit: $("$ALAMESH" show "$IA" registry)"
+if "$ALAMESH" show "$IA" registry | grep -q onlybad; then fail "the refused commit's problems stayed"; fi
 git -C "$REG" update-ref -d refs/heads/main || fail "delete branch"
 sync_a "sync failed: branch 'main' not found"
 git -C "$SRC" push -q "$REG" main 2>/dev/null || fail "restore branch"
