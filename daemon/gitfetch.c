@@ -478,8 +478,11 @@ int gitfetch_read(struct gitfetch *g, const char *oid, struct registry *r, char 
 		git_fail(err, errlen, "members/");
 		goto out;
 	}
-	for (size_t i = 0; i < git_tree_entrycount(members); i++)
+	size_t n = git_tree_entrycount(members), left = registry_entries_left(r);
+	for (size_t i = 0; i < n && i < left; i++)
 		read_entry(g, git_tree_entry_byindex(members, i), r);
+	if (n > left)
+		registry_skip_entries(r, n - left);
 	rc = 0;
 out:
 	git_tree_entry_free(entry);

@@ -35,20 +35,25 @@ void registry_free(struct registry *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static void problem(struct registry *r, const char *file, bool warning, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void problem(struct registry *r, const char *file, bool warning, const char *fmt, ...)
+/*
+ * Records a problem: file (a name in members/, "" for the directory) and the
+ * reason. Past REGISTRY_PROBLEMS_MAX they are only counted, unless listed
+ * anyway (the closing notes of registry_finish()).
+ */
+static void vproblem(struct registry *r, const char *file, bool warning, bool always,
+		     const char *fmt, va_list ap)
 {
-	va_list ap;
-
-	if (!warning)
-		r->nrejected++;
+	if (r->nproblems >= REGISTRY_PROBLEMS_MAX && !always) {
+		r->nunlisted++;
+		return;
+	}
 	if (r->nproblems == r->problems_cap) {
 		size_t cap = r->problems_cap ? r->problems_cap * 2 : 16;
 		struct registry_problem *n = realloc(r->problems, cap * sizeof(*n));
-		if (!n)
-			return; /* the count above still tells */
+		if (!n) {
+			r->nunlisted++;
+			return;
+		}
 		r->problems = n;
 		r->problems_cap = cap;
 	}
@@ -64,10 +69,47 @@ static void problem(struct registry *r, const char *file, bool warning, const ch
 	escape_text(p->file + 8, sizeof(p->file) - 8, file,
 		    flen > MEMBER_NAME_MAX + 8 ? MEMBER_NAME_MAX + 8 : flen);
 	p->warning = warning;
-	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
 	escape_text(p->why, sizeof(p->why), why, strlen(why));
+}
+
+static void problem(struct registry *r, const char *file, bool warning, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void problem(struct registry *r, const char *file, bool warning, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!warning)
+		r->nrejected++;
+	va_start(ap, fmt);
+	vproblem(r, file, warning, false, fmt, ap);
+	va_end(ap);
+}
+
+/* A note on the whole directory, listed however many problems came before. */
+static void note(struct registry *r, bool warning, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void note(struct registry *r, bool warning, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vproblem(r, "", warning, true, fmt, ap);
+	va_end(ap);
+}
+
+size_t registry_entries_left(const struct registry *r)
+{
+	size_t max = r->max_members + REGISTRY_ENTRY_MARGIN;
+
+	return r->nentries < max ? max - r->nentries : 0;
+}
+
+void registry_skip_entries(struct registry *r, size_t n)
+{
+	r->nskipped += n;
 }
 
 bool member_name_valid(const char *name, size_t len)
@@ -256,6 +298,12 @@ void registry_add_entry(struct registry *r, const char *filename, enum member_en
 	static const char *const kinds[] = {"a file", "a symbolic link", "a directory",
 					    "a submodule", "not a regular file"};
 
+	/* Each entry may cost a problem and a log line: only so many are read. */
+	if (!registry_entries_left(r)) {
+		r->nskipped++;
+		return;
+	}
+	r->nentries++;
 	if (flen < 5 || strcmp(filename + flen - 5, ".conf")) {
 		problem(r, filename, true, "not a .conf file, ignored");
 		return;
@@ -354,4 +402,12 @@ void registry_finish(struct registry *r, const uint8_t *own_public)
 	for (size_t i = 0; i < r->nmembers; i++)
 		r->members[i].is_self =
 		    own_public && !memcmp(r->members[i].public_key, own_public, WG_KEY_LEN);
+	if (r->nskipped) {
+		r->nrejected += r->nskipped;
+		note(r, false, "%zu more entries not read: at most %zu are (MaxMembers + %d)",
+		     r->nskipped, r->nentries, REGISTRY_ENTRY_MARGIN);
+	}
+	if (r->nunlisted)
+		note(r, true, "%zu more problems not listed: at most %d are", r->nunlisted,
+		     REGISTRY_PROBLEMS_MAX);
 }

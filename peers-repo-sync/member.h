@@ -23,6 +23,8 @@
 #define MEMBER_CONTACT_MAX	     256
 #define REGISTRY_DEFAULT_MAX_MEMBERS 65536
 #define REGISTRY_WHY_MAX	     256
+#define REGISTRY_ENTRY_MARGIN	     1024 /* entries of members/ read beyond the member cap */
+#define REGISTRY_PROBLEMS_MAX	     4096 /* problems listed; the rest are counted */
 
 enum member_entry_kind { MEMBER_BLOB, MEMBER_SYMLINK, MEMBER_TREE, MEMBER_SUBMODULE, MEMBER_OTHER };
 
@@ -51,7 +53,9 @@ struct registry {
 	size_t nmembers, members_cap;
 	struct registry_problem *problems;
 	size_t nproblems, problems_cap;
+	size_t nunlisted; /* problems past REGISTRY_PROBLEMS_MAX, counted only */
 	size_t nrejected;
+	size_t nentries, nskipped; /* entries of members/ read, and not read */
 	size_t max_members;
 };
 
@@ -66,9 +70,19 @@ void registry_free(struct registry *r);
 void registry_add_entry(struct registry *r, const char *filename, enum member_entry_kind kind,
 			const uint8_t *data, size_t len);
 /*
+ * How many more entries registry_add_entry() reads: members/ may hold any
+ * number of entries, and each may cost a problem and a log line, so after
+ * max_members + REGISTRY_ENTRY_MARGIN the rest are only counted, the caller
+ * telling how many with registry_skip_entries() rather than handing them
+ * over (a git tree's remaining blobs need not even be looked up).
+ */
+size_t registry_entries_left(const struct registry *r);
+void registry_skip_entries(struct registry *r, size_t n);
+/*
  * After the last entry: members sharing a key or an address are all
  * rejected, the rest sorted by name, and own_public (may be NULL) marked
- * as is_self.
+ * as is_self. Entries not read count as rejected, with one problem on
+ * members/ saying how many; so do problems past the listed ones.
  */
 void registry_finish(struct registry *r, const uint8_t *own_public);
 

@@ -110,7 +110,10 @@ static bool read_checkout(struct registry *r, const char *dir)
 	if (n > 1)
 		qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n; i++) {
-		add_file(r, dirfd(d), names[i]);
+		if (registry_entries_left(r))
+			add_file(r, dirfd(d), names[i]);
+		else
+			registry_skip_entries(r, 1);
 		free(names[i]);
 	}
 	free(names);

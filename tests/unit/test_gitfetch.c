@@ -218,11 +218,40 @@ static void test_fetch_bounded(void **state)
 	gitfetch_close(g);
 }
 
+/* A tree of more entries than the registry reads: the rest are counted, not looked up. */
+static void test_read_bounded(void **state)
+{
+	char err[GITFETCH_ERR_MAX], cache[256], url[256], oid[GIT_OID_HEX_LEN + 1];
+	struct registry r;
+
+	(void)state;
+	sh("cd %s && git init -q -b main many && mkdir many/members && "
+	   "printf '[Member]\\nPublicKey = HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=\\n' "
+	   ">many/members/alice.conf && for i in $(seq 1100); do : >many/members/m$i.md; done && "
+	   "git -C many add -A && git -C many -c user.email=t@e -c user.name=t commit -qm many",
+	   top);
+	snprintf(cache, sizeof(cache), "%s/cache-many", top);
+	snprintf(url, sizeof(url), "file://%s/many", top);
+	struct gitfetch *g = gitfetch_open(cache, NULL, err, sizeof(err));
+	assert_non_null(g);
+	assert_int_equal(gitfetch_fetch(g, url, "main", 30, -1, oid, err, sizeof(err)), 0);
+	registry_init(&r, 1);
+	assert_int_equal(gitfetch_read(g, oid, &r, err, sizeof(err)), 0);
+	registry_finish(&r, NULL);
+	assert_int_equal(r.nmembers, 1);
+	assert_int_equal(r.nentries, 1 + REGISTRY_ENTRY_MARGIN);
+	assert_int_equal(r.nskipped, 1101 - 1 - REGISTRY_ENTRY_MARGIN);
+	assert_non_null(strstr(r.problems[r.nproblems - 1].why, "76 more entries not read"));
+	registry_free(&r);
+	gitfetch_close(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_fetch_and_read),
 	    cmocka_unit_test(test_fetch_bounded),
+	    cmocka_unit_test(test_read_bounded),
 	};
 
 	if (!wg_crypto_init())

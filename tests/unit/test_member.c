@@ -222,6 +222,47 @@ static void test_names_escaped(void **state)
 	registry_free(&r);
 }
 
+/* members/ may hold any number of entries: only so many are read, and so many problems listed. */
+static void test_bounds(void **state)
+{
+	struct registry r;
+	char name[32];
+
+	(void)state;
+	registry_init(&r, 1);
+	add(&r, "a.conf", "[Member]\nPublicKey = " KEY_A "\n");
+	for (int i = 0; i < REGISTRY_ENTRY_MARGIN + 9; i++) {
+		snprintf(name, sizeof(name), "x%d.md", i);
+		add(&r, name, "");
+	}
+	assert_int_equal(registry_entries_left(&r), 0);
+	registry_skip_entries(&r, 100); /* what a caller did not hand over */
+	registry_finish(&r, NULL);
+	assert_int_equal(r.nmembers, 1);
+	assert_int_equal(r.nentries, 1 + REGISTRY_ENTRY_MARGIN);
+	assert_int_equal(r.nrejected, 109);
+	assert_int_equal(r.nproblems, REGISTRY_ENTRY_MARGIN + 1);
+	const struct registry_problem *last = &r.problems[r.nproblems - 1];
+	assert_string_equal(last->file, "members/");
+	assert_false(last->warning);
+	assert_string_equal(last->why,
+			    "109 more entries not read: at most 1025 are (MaxMembers + 1024)");
+	registry_free(&r);
+
+	/* Past REGISTRY_PROBLEMS_MAX, problems are counted, not kept. */
+	registry_init(&r, 0);
+	for (int i = 0; i < REGISTRY_PROBLEMS_MAX + 50; i++) {
+		snprintf(name, sizeof(name), "b%d.conf", i);
+		add(&r, name, "junk");
+	}
+	registry_finish(&r, NULL);
+	assert_int_equal(r.nrejected, REGISTRY_PROBLEMS_MAX + 50);
+	assert_int_equal(r.nproblems, REGISTRY_PROBLEMS_MAX + 1);
+	assert_string_equal(r.problems[r.nproblems - 1].why,
+			    "50 more problems not listed: at most 4096 are");
+	registry_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -230,6 +271,7 @@ int main(void)
 	    cmocka_unit_test(test_entries_ignored),
 	    cmocka_unit_test(test_duplicates_and_cap),
 	    cmocka_unit_test(test_names_escaped),
+	    cmocka_unit_test(test_bounds),
 	};
 
 	if (!wg_crypto_init())
