@@ -432,24 +432,39 @@ static enum member_entry_kind kind_of(git_filemode_t mode)
 	}
 }
 
-static void read_entry(struct gitfetch *g, const git_tree_entry *e, struct registry *r)
+static void read_entry(struct gitfetch *g, git_odb *odb, const git_tree_entry *e,
+		       struct registry *r)
 {
 	const char *name = git_tree_entry_name(e);
 	enum member_entry_kind kind = kind_of(git_tree_entry_filemode(e));
 	git_blob *blob = NULL;
+	size_t size;
+	git_object_t type;
 
 	if (kind != MEMBER_BLOB) {
 		registry_add_entry(r, name, kind, NULL, 0);
+		return;
+	}
+	/*
+	 * An oversized blob is refused on the size its header gives, before it is
+	 * inflated: git_blob_lookup() would hold all of it in memory first.
+	 */
+	if (git_odb_read_header(&size, &type, odb, git_tree_entry_id(e)) < 0 ||
+	    type != GIT_OBJECT_BLOB) {
+		registry_add_entry(r, name, MEMBER_OTHER, NULL, 0);
+		return;
+	}
+	if (size > MEMBER_FILE_MAX) {
+		registry_add_entry(r, name, MEMBER_BLOB, NULL, size);
 		return;
 	}
 	if (git_blob_lookup(&blob, g->repo, git_tree_entry_id(e)) < 0) {
 		registry_add_entry(r, name, MEMBER_OTHER, NULL, 0);
 		return;
 	}
-	git_object_size_t size = git_blob_rawsize(blob);
-	/* An oversized blob is refused on its size; its bytes are not looked at. */
+	git_object_size_t len = git_blob_rawsize(blob);
 	registry_add_entry(r, name, MEMBER_BLOB, git_blob_rawcontent(blob),
-			   size > SIZE_MAX ? SIZE_MAX : (size_t)size);
+			   len > SIZE_MAX ? SIZE_MAX : (size_t)len);
 	git_blob_free(blob);
 }
 
@@ -459,8 +474,13 @@ int gitfetch_read(struct gitfetch *g, const char *oid, struct registry *r, char 
 	git_commit *commit = NULL;
 	git_tree *tree = NULL, *members = NULL;
 	git_tree_entry *entry = NULL;
+	git_odb *odb = NULL;
 	int rc = -1;
 
+	if (git_repository_odb(&odb, g->repo) < 0) {
+		git_fail(err, errlen, "objects");
+		goto out;
+	}
 	if (git_oid_fromstr(&id, oid) < 0 || git_commit_lookup(&commit, g->repo, &id) < 0) {
 		git_fail(err, errlen, "commit");
 		goto out;
@@ -480,7 +500,7 @@ int gitfetch_read(struct gitfetch *g, const char *oid, struct registry *r, char 
 	}
 	size_t n = git_tree_entrycount(members), left = registry_entries_left(r);
 	for (size_t i = 0; i < n && i < left; i++)
-		read_entry(g, git_tree_entry_byindex(members, i), r);
+		read_entry(g, odb, git_tree_entry_byindex(members, i), r);
 	if (n > left)
 		registry_skip_entries(r, n - left);
 	rc = 0;
@@ -489,6 +509,7 @@ out:
 	git_tree_free(members);
 	git_tree_free(tree);
 	git_commit_free(commit);
+	git_odb_free(odb);
 	return rc;
 }
 

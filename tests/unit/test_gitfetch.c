@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -246,12 +247,50 @@ static void test_read_bounded(void **state)
 	gitfetch_close(g);
 }
 
+static long max_rss_kib(void)
+{
+	struct rusage ru;
+
+	assert_int_equal(getrusage(RUSAGE_SELF, &ru), 0);
+	return ru.ru_maxrss;
+}
+
+/* A 64 MiB blob is refused on the size in its header: never inflated here. */
+static void test_oversized_blob(void **state)
+{
+	char err[GITFETCH_ERR_MAX], cache[256], url[256], oid[GIT_OID_HEX_LEN + 1];
+	struct registry r;
+
+	(void)state;
+	sh("cd %s && git init -q -b main big && mkdir big/members && "
+	   "head -c 64M /dev/zero >big/members/huge.conf && git -C big add -A && "
+	   "git -C big -c user.email=t@e -c user.name=t commit -qm big",
+	   top);
+	snprintf(cache, sizeof(cache), "%s/cache-big", top);
+	snprintf(url, sizeof(url), "file://%s/big", top);
+	struct gitfetch *g = gitfetch_open(cache, NULL, err, sizeof(err));
+	assert_non_null(g);
+	/* The fetch (in its own process) does read it all. */
+	assert_int_equal(gitfetch_fetch(g, url, "main", 60, -1, oid, err, sizeof(err)), 0);
+	long before = max_rss_kib();
+	registry_init(&r, 0);
+	assert_int_equal(gitfetch_read(g, oid, &r, err, sizeof(err)), 0);
+	long grew = max_rss_kib() - before;
+	assert_int_equal(r.nrejected, 1);
+	assert_string_equal(r.problems[0].why, "67108864 bytes, over the limit of 4096");
+	registry_free(&r);
+	gitfetch_close(g);
+	if (grew > 16 * 1024)
+		fail_msg("reading the tree grew the resident set by %ld KiB", grew);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_fetch_and_read),
 	    cmocka_unit_test(test_fetch_bounded),
 	    cmocka_unit_test(test_read_bounded),
+	    cmocka_unit_test(test_oversized_blob),
 	};
 
 	if (!wg_crypto_init())
