@@ -37,7 +37,9 @@ struct sync_result {
 	uint64_t when;	  /* wall clock, seconds */
 	uint64_t read_ns; /* reading and checking the member files, resolving endpoints */
 	struct registry reg;
-	struct sockaddr_in6 (*eps)[MEMBER_MAX_ENDPOINTS];
+	/* Member i's resolved endpoints: neps[i] of them from eps + ep_first[i]. */
+	struct sockaddr_in6 *eps;
+	uint32_t *ep_first;
 	uint8_t *neps;
 };
 
@@ -97,6 +99,7 @@ static void result_free(struct sync_result *r)
 		return;
 	registry_free(&r->reg);
 	free(r->eps);
+	free(r->ep_first);
 	free(r->neps);
 	free(r);
 }
@@ -178,18 +181,23 @@ static void write_last_good(struct registry_sync *s, const char *commit, uint64_
 /* Numeric endpoints resolve at once; names through the resolver, here, off the loop. */
 static void resolve(struct sync_result *r)
 {
+	uint32_t next = 0;
+
 	for (size_t i = 0; i < r->reg.nmembers; i++) {
 		const struct member *m = &r->reg.members[i];
+		r->ep_first[i] = next;
 		for (size_t j = 0; j < m->nendpoints; j++) {
+			const char *ep = member_endpoint(&r->reg, m, j);
 			struct sockaddr_storage ss;
 			socklen_t len;
 			const char *why = NULL;
-			if (!config_parse_endpoint(m->endpoints[j], &ss, &len, &why)) {
-				log_warn("registry: member %s: endpoint %s: %s", m->name,
-					 m->endpoints[j], why ? why : "cannot resolve");
+			if (!config_parse_endpoint(ep, &ss, &len, &why)) {
+				log_warn("registry: member %s: endpoint %s: %s", m->name, ep,
+					 why ? why : "cannot resolve");
 				continue;
 			}
-			udp_to_v6(&ss, &r->eps[i][r->neps[i]++]);
+			udp_to_v6(&ss, &r->eps[next++]);
+			r->neps[i]++;
 		}
 	}
 }
@@ -211,9 +219,13 @@ static bool build(struct registry_sync *s, struct sync_result *r, const char *co
 			    "commit %.12s has no valid member (%zu files rejected): keeping the "
 			    "current members (AllowEmpty = no)",
 			    commit, r->reg.nrejected);
-	r->eps = calloc(r->reg.nmembers ? r->reg.nmembers : 1, sizeof(*r->eps));
-	r->neps = calloc(r->reg.nmembers ? r->reg.nmembers : 1, 1);
-	if (!r->eps || !r->neps)
+	size_t n = r->reg.nmembers ? r->reg.nmembers : 1, neps = 1;
+	for (size_t i = 0; i < r->reg.nmembers; i++)
+		neps += r->reg.members[i].nendpoints;
+	r->eps = calloc(neps, sizeof(*r->eps));
+	r->ep_first = calloc(n, sizeof(*r->ep_first));
+	r->neps = calloc(n, 1);
+	if (!r->eps || !r->ep_first || !r->neps)
 		return fail(r, "out of memory");
 	resolve(r);
 	r->read_ns = now_mono() - start;
@@ -577,18 +589,19 @@ static void apply(struct registry_sync *s, struct sync_result *r, struct diff *d
 			continue; /* a static [Peer] keeps its own configuration */
 		if (p) {
 			snprintf(p->member, sizeof(p->member), "%s", m->name);
-			if (set_cands(p, r->eps[i], r->neps[i]))
+			if (set_cands(p, r->eps + r->ep_first[i], r->neps[i]))
 				d->changed++;
 			continue;
 		}
-		p = device_add_peer(dev, m->public_key, NULL, r->neps[i] ? &r->eps[i][0] : NULL, 0);
+		p = device_add_peer(dev, m->public_key, NULL,
+				    r->neps[i] ? r->eps + r->ep_first[i] : NULL, 0);
 		if (!p) {
 			log_error("registry: member %s: cannot add a peer", m->name);
 			continue;
 		}
 		p->from_registry = true;
 		snprintf(p->member, sizeof(p->member), "%s", m->name);
-		set_cands(p, r->eps[i], r->neps[i]);
+		set_cands(p, r->eps + r->ep_first[i], r->neps[i]);
 		d->added++;
 	}
 	free(byp);
@@ -699,7 +712,7 @@ static void describe_members(struct registry_sync *s, struct textbuf *t)
 		inet_ntop(AF_INET6, &m->addr, addr, sizeof(addr));
 		textbuf_printf(t, "member=%s\npublic_key=%s\naddress=%s\n", m->name, b64, addr);
 		for (size_t j = 0; j < m->nendpoints; j++)
-			textbuf_printf(t, "endpoint=%s\n", m->endpoints[j]);
+			textbuf_printf(t, "endpoint=%s\n", member_endpoint(&r->reg, m, j));
 		textbuf_printf(t, "session=%s\n",
 			       m->is_self	     ? "self"
 			       : p && has_session(p) ? "up"

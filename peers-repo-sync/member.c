@@ -32,7 +32,42 @@ void registry_free(struct registry *r)
 {
 	free(r->members);
 	free(r->problems);
+	free(r->text);
 	memset(r, 0, sizeof(*r));
+}
+
+/* Adds s to r's text; its offset, or 0 when out of memory. */
+static uint32_t keep_text(struct registry *r, const char *s)
+{
+	size_t len = strlen(s) + 1;
+
+	if (!r->textlen)
+		r->textlen = 1; /* offset 0, reserved for "" */
+	if (r->textlen + len > r->textcap) {
+		size_t cap = r->textcap ? r->textcap : 4096;
+		while (cap < r->textlen + len)
+			cap *= 2;
+		char *n = cap <= UINT32_MAX ? realloc(r->text, cap) : NULL;
+		if (!n)
+			return 0;
+		n[0] = '\0';
+		r->text = n;
+		r->textcap = cap;
+	}
+	uint32_t at = (uint32_t)r->textlen;
+	memcpy(r->text + at, s, len);
+	r->textlen += len;
+	return at;
+}
+
+const char *member_endpoint(const struct registry *r, const struct member *m, size_t i)
+{
+	return i < m->nendpoints ? r->text + m->endpoints[i] : "";
+}
+
+const char *member_contact(const struct registry *r, const struct member *m)
+{
+	return m->contact ? r->text + m->contact : "";
 }
 
 /*
@@ -213,9 +248,17 @@ static bool member_key(struct member_parse *mp, const char *k, char *v)
 				mp->line, MEMBER_MAX_ENDPOINTS);
 			return false;
 		}
-		snprintf(m->endpoints[m->nendpoints++], sizeof(m->endpoints[0]), "%s", v);
+		if (!(m->endpoints[m->nendpoints++] = keep_text(mp->r, v))) {
+			problem(mp->r, mp->file, false, "out of memory");
+			return false;
+		}
 	} else if (!strcasecmp(k, "Contact")) {
-		snprintf(m->contact, sizeof(m->contact), "%s", v);
+		char contact[MEMBER_CONTACT_MAX + 1];
+		snprintf(contact, sizeof(contact), "%s", v);
+		if (!(m->contact = keep_text(mp->r, contact))) {
+			problem(mp->r, mp->file, false, "out of memory");
+			return false;
+		}
 	} else {
 		problem(mp->r, mp->file, true, "line %d: unknown key '%.32s' ignored", mp->line, k);
 	}
@@ -337,10 +380,13 @@ void registry_add_entry(struct registry *r, const char *filename, enum member_en
 		r->members_cap = cap;
 	}
 	struct member *m = &r->members[r->nmembers];
+	size_t textlen = r->textlen;
 	memset(m, 0, sizeof(*m));
 	memcpy(m->name, filename, flen - 5);
 	if (member_parse(r, filename, data, len, m))
 		r->nmembers++;
+	else
+		r->textlen = textlen; /* a rejected file's strings are not kept */
 }
 
 static int by_key(const void *a, const void *b)

@@ -28,14 +28,19 @@
 
 enum member_entry_kind { MEMBER_BLOB, MEMBER_SYMLINK, MEMBER_TREE, MEMBER_SUBMODULE, MEMBER_OTHER };
 
+/*
+ * One member, compact (a registry may hold 65,536 of them): its endpoints
+ * and contact are kept in the registry's text, read with member_endpoint()
+ * and member_contact().
+ */
 struct member {
 	char name[MEMBER_NAME_MAX + 1];
+	bool is_self; /* the key of the node that reads the registry */
+	uint8_t nendpoints;
 	uint8_t public_key[WG_KEY_LEN];
 	struct in6_addr addr;
-	char endpoints[MEMBER_MAX_ENDPOINTS][MEMBER_ENDPOINT_MAX + 1];
-	size_t nendpoints;
-	char contact[MEMBER_CONTACT_MAX + 1];
-	bool is_self; /* the key of the node that reads the registry */
+	uint32_t endpoints[MEMBER_MAX_ENDPOINTS]; /* offsets in registry.text */
+	uint32_t contact;			  /* offset in registry.text; 0: none */
 };
 
 /*
@@ -57,6 +62,8 @@ struct registry {
 	size_t nrejected;
 	size_t nentries, nskipped; /* entries of members/ read, and not read */
 	size_t max_members;
+	char *text; /* the members' strings, each NUL-terminated; offset 0 is "" */
+	size_t textlen, textcap;
 };
 
 void registry_init(struct registry *r, size_t max_members);
@@ -85,6 +92,10 @@ void registry_skip_entries(struct registry *r, size_t n);
  * members/ saying how many; so do problems past the listed ones.
  */
 void registry_finish(struct registry *r, const uint8_t *own_public);
+
+/* Endpoint i (below m->nendpoints) of member m of r, and its contact ("" if none). */
+const char *member_endpoint(const struct registry *r, const struct member *m, size_t i);
+const char *member_contact(const struct registry *r, const struct member *m);
 
 /* "host:port" or "[v6]:port" with a plausible host and a port 1-65535; no lookup. */
 bool member_endpoint_valid(const char *s);

@@ -46,9 +46,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	registry_finish(&r, data);
 	if (r.nmembers > 2 || r.nmembers + r.nrejected > 2)
 		__builtin_trap();
-	for (size_t i = 0; i < r.nmembers; i++)
-		if (r.members[i].nendpoints > MEMBER_MAX_ENDPOINTS || !r.members[i].name[0])
+	for (size_t i = 0; i < r.nmembers; i++) {
+		const struct member *m = &r.members[i];
+		if (m->nendpoints > MEMBER_MAX_ENDPOINTS || !m->name[0])
 			__builtin_trap();
+		for (size_t j = 0; j < m->nendpoints; j++)
+			if (!member_endpoint_valid(member_endpoint(&r, m, j)))
+				__builtin_trap();
+		if (strlen(member_contact(&r, m)) > MEMBER_CONTACT_MAX)
+			__builtin_trap();
+	}
 	for (size_t i = 0; i < r.nproblems; i++) {
 		check_printable(r.problems[i].file);
 		check_printable(r.problems[i].why);

@@ -104,7 +104,7 @@ static void test_fetch_and_read(void **state)
 	registry_finish(&r, NULL);
 	assert_int_equal(r.nmembers, 2);
 	assert_string_equal(r.members[0].name, "alice");
-	assert_string_equal(r.members[1].endpoints[0], "b.example:1");
+	assert_string_equal(member_endpoint(&r, &r.members[1], 0), "b.example:1");
 	assert_int_equal(r.nrejected, 1); /* bad.conf */
 	assert_int_equal(r.nproblems, 2); /* and the symlink, ignored */
 	registry_free(&r);

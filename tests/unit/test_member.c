@@ -69,8 +69,9 @@ static void test_good(void **state)
 	assert_true(r.members[0].is_self);
 	assert_false(r.members[1].is_self);
 	assert_int_equal(r.members[0].nendpoints, 3);
-	assert_string_equal(r.members[0].endpoints[1], "[2001:db8::1]:51820");
-	assert_string_equal(r.members[0].contact, "alice@example.org");
+	assert_string_equal(member_endpoint(&r, &r.members[0], 1), "[2001:db8::1]:51820");
+	assert_string_equal(member_contact(&r, &r.members[0]), "alice@example.org");
+	assert_string_equal(member_contact(&r, &r.members[1]), "");
 	assert_memory_equal(r.members[0].public_key, a, WG_KEY_LEN);
 	char text[64];
 	inet_ntop(AF_INET6, &r.members[0].addr, text, sizeof(text));
@@ -263,6 +264,55 @@ static void test_bounds(void **state)
 	registry_free(&r);
 }
 
+/* Members are small; their strings live once in the registry's text, a rejected file's not at all.
+ */
+static void test_compact(void **state)
+{
+	struct registry r;
+	char text[MEMBER_FILE_MAX], name[32];
+	uint8_t key[WG_KEY_LEN];
+	char b64[WG_KEY_B64_LEN + 1];
+
+	(void)state;
+	assert_true(sizeof(struct member) <= 128);
+	registry_init(&r, 0);
+	add(&r, "a.conf", "[Member]\nPublicKey = " KEY_A "\nEndpoint = a.example:1\n");
+	size_t used = r.textlen;
+	add(&r, "b.conf",
+	    "[Member]\nPublicKey = " KEY_B "\nEndpoint = b.example:1\nContact = me\njunk\n");
+	assert_int_equal(r.nrejected, 1);
+	assert_int_equal(r.textlen, used);
+	/* Enough long endpoints for the text to move as it grows: every one reads back. */
+	for (int i = 0; i < 300; i++) {
+		memset(key, 0, sizeof(key));
+		key[0] = (uint8_t)i;
+		key[1] = (uint8_t)(i >> 8);
+		key[31] = 0x40;
+		key_to_base64(b64, key);
+		int n = snprintf(text, sizeof(text), "[Member]\nPublicKey = %s\n", b64);
+		for (int j = 0; j < MEMBER_MAX_ENDPOINTS; j++)
+			n += snprintf(text + n, sizeof(text) - (size_t)n,
+				      "Endpoint = h%d-%d.%0200d:%d\n", i, j, 0, j + 1);
+		snprintf(name, sizeof(name), "m%03d.conf", i);
+		add(&r, name, text);
+	}
+	registry_finish(&r, NULL);
+	assert_int_equal(r.nmembers, 301);
+	assert_string_equal(member_endpoint(&r, &r.members[0], 0), "a.example:1");
+	for (size_t i = 1; i < r.nmembers; i++) {
+		const struct member *m = &r.members[i];
+		assert_int_equal(m->nendpoints, MEMBER_MAX_ENDPOINTS);
+		for (size_t j = 0; j < m->nendpoints; j++) {
+			char want[300];
+			snprintf(want, sizeof(want), "h%d-%zu.%0200d:%zu", atoi(m->name + 1), j, 0,
+				 j + 1);
+			assert_string_equal(member_endpoint(&r, m, j), want);
+		}
+	}
+	assert_string_equal(member_endpoint(&r, &r.members[0], 5), "");
+	registry_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -272,6 +322,7 @@ int main(void)
 	    cmocka_unit_test(test_duplicates_and_cap),
 	    cmocka_unit_test(test_names_escaped),
 	    cmocka_unit_test(test_bounds),
+	    cmocka_unit_test(test_compact),
 	};
 
 	if (!wg_crypto_init())
