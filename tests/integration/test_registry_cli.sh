@@ -6,7 +6,8 @@
 #   alamesh registry check accepts a good registry (exit 0) and reports a
 #   hostile one file by file (exit 1): bad base64, a 31-byte key, the zero
 #   key, duplicate keys, an uppercase name, a symlink, a subdirectory, a
-#   10 MiB file, binary garbage; contrib/registry passes its own check.
+#   10 MiB file, binary garbage; a members/ that is a symbolic link is
+#   refused as the daemon refuses it; contrib/registry passes its own check.
 # Needs no privileges and no network.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -89,6 +90,17 @@ expect README.md "warning: not a .conf file"
 grep -q '^members/garbage.conf: ' "$work/err" || fail "garbage not reported"
 [ "$(cat "$work/out")" = "3 members accepted, 8 files rejected" ] || fail "summary: $(cat "$work/out")"
 pass "check: each hostile file named with its reason; the good ones still accepted"
+
+# A members/ that is a symbolic link: git stores the link, which the daemon
+# does not follow, so the check refuses it too.
+linked=$work/linked
+mkdir -p "$linked" && ln -s "$repo/members" "$linked/members"
+"$alamesh" registry check "$linked" >"$work/out" 2>"$work/err"
+rc=$?
+[ "$rc" = 1 ] || fail "check followed a symlinked members/ (exit $rc: $(cat "$work/out"))"
+grep -q "^$linked/members: a symbolic link, not a directory" "$work/err" ||
+	fail "no clear line for a symlinked members/: $(cat "$work/err")"
+pass "check: a symlinked members/ is refused, as the daemon refuses it"
 
 # The example registry in contrib passes the check its CI job runs.
 "$alamesh" registry check "$top/contrib/registry" >/dev/null 2>&1 || fail "contrib/registry fails its own check"
