@@ -17,7 +17,11 @@
 #   a second daemon on A's CacheDir is refused;
 #   B stops at once in the middle of a hung fetch, and restarted with the
 #   remote hung applies its cached commit at once;
-# and last a member removed by a commit can no longer complete a handshake.
+# then a member removed by a commit can no longer complete a handshake;
+# and with a third node C: a member without an Endpoint dials in and is
+# accepted, C syncs every Interval (10 s) unasked, an empty repository keeps
+# its members, and with AllowEmpty = yes a members/ without a member removes
+# them all (A, AllowEmpty = no, keeps its own).
 set -u
 # shellcheck source=tests/lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
@@ -33,6 +37,7 @@ new_node MB
 new_node MC
 new_node MD
 new_node ME
+new_node MF
 IA=$(ifname ra) && IB=$(ifname rb) || exit 1
 use_underlay 4 51820
 export ALAMESH_COLOR_MODE=never
@@ -340,3 +345,61 @@ hs=$(wg show "$IB" latest-handshakes | awk -v k="$MA_PUB" '$1 == k {print $2}')
 [ "$hs" = 0 ] || fail "bob completed a handshake with A after his removal"
 proc_alive alameshd-a && proc_alive alameshd-b || fail "a daemon died"
 pass "bob removed: no peer, no handshake; both daemons still up"
+
+step "a member without an Endpoint (fay, node C behind A) dials in and is accepted"
+VC=$(ifname v9c) && VA=$(ifname v9a) || exit 1
+ip link add "$VC" netns "$NS_C" type veth peer name "$VA" netns "$NS_A" || fail "veth C-A"
+must "C's underlay" ip -n "$NS_C" addr add 10.9.0.1/24 dev "$VC"
+must "A's side" ip -n "$NS_A" addr add 10.9.0.2/24 dev "$VA"
+must "veth up" ip -n "$NS_C" link set "$VC" up
+must "veth up" ip -n "$NS_A" link set "$VA" up
+must "C's route to A" ip -n "$NS_C" route add 10.1.0.0/24 via 10.9.0.2
+member fay "$MF_PUB"
+publish "fay, behind NAT"
+sync_a "1 added"
+# C follows the registry through a link, so that it can be pointed elsewhere.
+ln -s registry.git "$NS_WORK/c-remote.git"
+alameshd_conf "$NS_WORK/c.conf" "$IC" "$MF_PRIV" 51820
+printf '\n[Registry]\nURL = file://%s\nInterval = 10s\nAllowEmpty = yes\nCacheDir = %s\n' \
+	"$NS_WORK/c-remote.git" "$NS_WORK/cache-c" >>"$NS_WORK/c.conf"
+alameshd_start alameshd-c "$NS_C" "$NS_WORK/c.conf" "$IC" "$MF_ADDR"
+c_started=$SECONDS
+wait_for "wg show $IC peers | grep -qx '$MA_PUB'" 10 || fail "C never peered A"
+ping_until "$NS_C" "$MA_ADDR" 15 || fail "C (no Endpoint) could not reach A"
+[ "$(wg show "$IA" endpoints | awk -v k="$MF_PUB" '$1 == k {print $2}')" = 10.9.0.1:51820 ] ||
+	fail "A did not learn fay's endpoint: $(wg show "$IA" endpoints)"
+"$ALAMESH" show "$IA" members | grep -qxF "$(printf 'fay\t%s\t%s\t(none)\tup' "$MF_PUB" "$MF_ADDR")" ||
+	fail "A's members: $("$ALAMESH" show "$IA" members)"
+pass "fay, listed without an Endpoint, dialled A and was accepted; A shows her session up"
+
+step "C syncs every Interval (10 s) without being asked"
+MG_PUB=$(wg genkey | wg pubkey)
+member gus "$MG_PUB"
+publish "gus"
+wait_for "wg show $IC peers | grep -qx '$MG_PUB'" 15 || fail "C did not pick up gus by itself"
+took=$((SECONDS - c_started))
+[ "$took" -ge 8 ] || fail "C picked gus up after $took s: not the interval"
+grep -q "applied ${HEAD:0:12}" "${PROC_LOG[alameshd-c]}" || fail "C's log: $(tail -n 3 "${PROC_LOG[alameshd-c]}")"
+pass "C applied ${HEAD:0:12} on its own, $took s after it started"
+
+step "an empty repository (no commit at all): the sync fails, C keeps its members"
+git init -q --bare -b main "$NS_WORK/empty.git" || fail "git init empty"
+ln -sfn empty.git "$NS_WORK/c-remote.git"
+out=$("$ALAMESH" sync "$IC" 2>&1) && fail "C synced from an empty repository: $out"
+printf '%s\n' "$out" | grep -q "sync failed: branch 'main' not found" || fail "C's sync: $out"
+wg show "$IC" peers | grep -qx "$MA_PUB" || fail "an empty repository removed C's members"
+ping_ok "$NS_C" "$MA_ADDR" 2 || fail "C -> A after the failed sync"
+ln -sfn registry.git "$NS_WORK/c-remote.git"
+pass "empty repository: $out"
+
+step "AllowEmpty = yes: a members/ without a member removes every member from C; A keeps its own"
+git -C "$SRC" rm -rq members && mkdir -p "$SRC/members" && echo "no members yet" >"$SRC/members/README.md"
+publish "nobody"
+out=$("$ALAMESH" sync "$IC" 2>&1) || fail "C (AllowEmpty = yes) refused an empty member set: $out"
+printf '%s\n' "$out" | grep -q "applied ${HEAD:0:12}: 0 members, 0 files rejected; 0 added, [1-9][0-9]* removed" ||
+	fail "C's sync: $out"
+[ -z "$(wg show "$IC" peers)" ] || fail "C kept peers: $(wg show "$IC" peers)"
+sync_a "sync failed: commit ${HEAD:0:12} has no valid member"
+wg show "$IA" peers | grep -qx "$MF_PUB" || fail "A (AllowEmpty = no) removed fay"
+proc_alive alameshd-a && proc_alive alameshd-c || fail "a daemon died"
+pass "C: $out; A kept its members"
