@@ -489,9 +489,14 @@ int gitfetch_read(struct gitfetch *g, const char *oid, struct registry *r, char 
 		git_fail(err, errlen, "tree");
 		goto out;
 	}
-	if (git_tree_entry_bypath(&entry, tree, "members") < 0 ||
-	    git_tree_entry_type(entry) != GIT_OBJECT_TREE) {
+	if (git_tree_entry_bypath(&entry, tree, "members") < 0) {
 		snprintf(err, errlen, "no members/ directory in commit %.12s", oid);
+		rc = GITFETCH_NO_MEMBERS;
+		goto out;
+	}
+	if (git_tree_entry_type(entry) != GIT_OBJECT_TREE) {
+		snprintf(err, errlen, "no members/ directory in commit %.12s (not a directory)",
+			 oid);
 		goto out;
 	}
 	if (git_tree_lookup(&members, g->repo, git_tree_entry_id(entry)) < 0) {

@@ -32,7 +32,12 @@ void gitfetch_close(struct gitfetch *g);
  */
 int gitfetch_fetch(struct gitfetch *g, const char *url, const char *branch, unsigned timeout_secs,
 		   int cancel_fd, char oid[GIT_OID_HEX_LEN + 1], char *err, size_t errlen);
-/* Feeds every entry of members/ in that commit's tree to r. 0 or -1 with err. */
+/* gitfetch_read(): the commit has no members/ at all (git keeps no empty directory). */
+#define GITFETCH_NO_MEMBERS (-2)
+/*
+ * Feeds every entry of members/ in that commit's tree to r. 0, or -1 or
+ * GITFETCH_NO_MEMBERS with err.
+ */
 int gitfetch_read(struct gitfetch *g, const char *oid, struct registry *r, char *err,
 		  size_t errlen);
 /* Whether commit now descends from commit before (a fast-forward). */

@@ -210,7 +210,14 @@ static bool build(struct registry_sync *s, struct sync_result *r, const char *co
 
 	snprintf(r->commit, sizeof(r->commit), "%s", commit);
 	registry_init(&r->reg, s->max_members);
-	if (gitfetch_read(s->git, commit, &r->reg, err, sizeof(err)) < 0)
+	int rc = gitfetch_read(s->git, commit, &r->reg, err, sizeof(err));
+	/*
+	 * Deleting the last member file deletes members/ itself (git keeps no
+	 * empty directory): with AllowEmpty, that is a registry without members.
+	 */
+	if (rc == GITFETCH_NO_MEMBERS && s->allow_empty)
+		log_info("registry: %s: read as no member (AllowEmpty = yes)", err);
+	else if (rc < 0)
 		return fail(r, "%s", err);
 	registry_finish(&r->reg, s->own);
 	r->checked = true;

@@ -20,8 +20,8 @@
 # then a member removed by a commit can no longer complete a handshake;
 # and with a third node C: a member without an Endpoint dials in and is
 # accepted, C syncs every Interval (10 s) unasked, an empty repository keeps
-# its members, and with AllowEmpty = yes a members/ without a member removes
-# them all (A, AllowEmpty = no, keeps its own).
+# its members, and with AllowEmpty = yes a members/ without a member, or no
+# members/ at all, removes them all (A, AllowEmpty = no, keeps its own).
 set -u
 # shellcheck source=tests/lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
@@ -392,7 +392,7 @@ ping_ok "$NS_C" "$MA_ADDR" 2 || fail "C -> A after the failed sync"
 ln -sfn registry.git "$NS_WORK/c-remote.git"
 pass "empty repository: $out"
 
-step "AllowEmpty = yes: a members/ without a member removes every member from C; A keeps its own"
+step "AllowEmpty = yes: a members/ without a member, or none, removes every member from C; A keeps its own"
 git -C "$SRC" rm -rq members && mkdir -p "$SRC/members" && echo "no members yet" >"$SRC/members/README.md"
 publish "nobody"
 out=$("$ALAMESH" sync "$IC" 2>&1) || fail "C (AllowEmpty = yes) refused an empty member set: $out"
@@ -401,5 +401,19 @@ printf '%s\n' "$out" | grep -q "applied ${HEAD:0:12}: 0 members, 0 files rejecte
 [ -z "$(wg show "$IC" peers)" ] || fail "C kept peers: $(wg show "$IC" peers)"
 sync_a "sync failed: commit ${HEAD:0:12} has no valid member"
 wg show "$IA" peers | grep -qx "$MF_PUB" || fail "A (AllowEmpty = no) removed fay"
+# Deleting the last member file deletes members/ itself: with AllowEmpty, no member either.
+member fay "$MF_PUB"
+member alice "$MA_PUB" "$EP_A"
+publish "fay and alice again"
+"$ALAMESH" sync "$IC" | grep -q "applied ${HEAD:0:12}: 2 members" || fail "C did not take its members back"
+git -C "$SRC" rm -rq members && publish "members/ deleted"
+out2=$("$ALAMESH" sync "$IC" 2>&1) || fail "C (AllowEmpty = yes) refused a commit without members/: $out2"
+printf '%s\n' "$out2" | grep -q "applied ${HEAD:0:12}: 0 members, 0 files rejected; 0 added, 1 removed" ||
+	fail "C's sync: $out2"
+[ -z "$(wg show "$IC" peers)" ] || fail "C kept peers: $(wg show "$IC" peers)"
+grep -q "no members/ directory in commit ${HEAD:0:12}: read as no member (AllowEmpty = yes)" \
+	"${PROC_LOG[alameshd-c]}" || fail "C did not log the missing members/"
+sync_a "sync failed: no members/ directory in commit ${HEAD:0:12}"
+wg show "$IA" peers | grep -qx "$MF_PUB" || fail "A (AllowEmpty = no) removed fay"
 proc_alive alameshd-a && proc_alive alameshd-c || fail "a daemon died"
-pass "C: $out; A kept its members"
+pass "C: $out; then, members/ deleted: $out2; A kept its members"

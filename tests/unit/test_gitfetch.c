@@ -129,7 +129,7 @@ static void test_fetch_and_read(void **state)
 	assert_false(gitfetch_descends(g, first, oid));
 	assert_true(gitfetch_descends(g, oid, oid));
 	registry_init(&r, 0);
-	assert_int_equal(gitfetch_read(g, oid, &r, err, sizeof(err)), -1);
+	assert_int_equal(gitfetch_read(g, oid, &r, err, sizeof(err)), GITFETCH_NO_MEMBERS);
 	assert_non_null(strstr(err, "no members/ directory"));
 	registry_free(&r);
 	/* The first commit is still in the cache, for the last good set. */
@@ -213,7 +213,7 @@ static void test_fetch_bounded(void **state)
 	/* The commit the child fetched (the second, without members/) is readable here. */
 	struct registry r;
 	registry_init(&r, 0);
-	assert_int_equal(gitfetch_read(g, oid, &r, err, sizeof(err)), -1);
+	assert_int_equal(gitfetch_read(g, oid, &r, err, sizeof(err)), GITFETCH_NO_MEMBERS);
 	assert_non_null(strstr(err, "no members/ directory"));
 	registry_free(&r);
 	gitfetch_close(g);
