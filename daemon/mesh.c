@@ -137,10 +137,14 @@ void mesh_peer_linked(struct device *dev, struct peer *p)
 {
 	p->nbr = RT_NBR_NONE;
 	p->origin = rt_origins_add(&dev->origins, p->handshake.remote_static);
-	if (p->origin == RT_ORIGIN_NONE)
+	if (p->origin == RT_ORIGIN_NONE) {
 		log_error("mesh: out of memory: routes to a new peer will be refused");
-	else
-		reinstall(dev, p->origin);
+		return;
+	}
+	/* A new origin: neighbours may have told us of it already, in vain. */
+	if (dev->origins.v[p->origin].refs == 1)
+		router_request_tables(dev->router, now_mono());
+	reinstall(dev, p->origin);
 }
 
 static void drop_neighbour(struct device *dev, struct peer *p)

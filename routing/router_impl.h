@@ -109,6 +109,7 @@ struct router {
 	uint32_t *pending, npending, pending_cap;
 	uint32_t *repeat, nrepeat, repeat_cap;
 	uint64_t flush_at, repeat_at, next_sweep;
+	uint64_t tables_at; /* when to ask every neighbour for its table; 0: not wanted */
 	uint64_t deadline;
 
 	struct rt_req reqs[RT_REQ_CACHE];
