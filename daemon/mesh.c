@@ -10,6 +10,7 @@
 #include "daemon/device.h"
 #include "daemon/log.h"
 #include "daemon/mesh.h"
+#include "daemon/registry.h"
 #include "daemon/textbuf.h"
 #include "routing/router.h"
 #include "wgproto/encoding.h"
@@ -422,8 +423,12 @@ static int describe_one(const struct rt_route_info *ri, void *ctx)
 	inet_ntop(AF_INET6, &e->addr, addr, sizeof(addr));
 	key_to_base64(b64, e->key);
 	textbuf_printf(c->t, "route=%s\norigin=%s\n", addr, b64);
+	const char *self =
+	    ri->origin == dev->self_origin ? registry_sync_self_name(dev->sync) : NULL;
 	if (dest && dest->member[0])
 		textbuf_printf(c->t, "member=%s\n", dest->member);
+	else if (self)
+		textbuf_printf(c->t, "member=%s\n", self);
 	if (ri->origin == dev->self_origin) {
 		textbuf_printf(c->t, "next_hop=self\n");
 	} else if (ri->nbr == RT_NBR_LOCAL) {

@@ -729,6 +729,16 @@ static void describe_members(struct registry_sync *s, struct textbuf *t)
 	}
 }
 
+const char *registry_sync_self_name(const struct registry_sync *s)
+{
+	const struct sync_result *r = s ? s->current : NULL;
+
+	for (size_t i = 0; r && i < r->reg.nmembers; i++)
+		if (r->reg.members[i].is_self)
+			return r->reg.members[i].name;
+	return NULL;
+}
+
 int registry_sync_describe(struct registry_sync *s, bool members, char **out, size_t *len)
 {
 	struct textbuf t = {0};

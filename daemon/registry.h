@@ -40,6 +40,8 @@ uint64_t registry_sync_trigger(struct registry_sync *s);
  * *gen the last request it answers: every request numbered up to it).
  */
 bool registry_sync_collect(struct registry_sync *s, const char **summary, bool *ok, uint64_t *gen);
+/* This node's member name in the applied commit, or NULL. */
+const char *registry_sync_self_name(const struct registry_sync *s);
 /* The answers to get=registry and get=members, key=value lines (malloc'd). */
 int registry_sync_describe(struct registry_sync *s, bool members, char **out, size_t *len);
 

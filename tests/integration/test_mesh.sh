@@ -48,29 +48,13 @@ for v in MA MB MC MD MM; do new_node "$v"; done
 IA=$(ifname ma) IB=$(ifname mb) IC=$(ifname mc) ID=$(ifname md)
 
 step "the registry: alice, bob, carol, dave, mallory"
-REG=$NS_WORK/registry.git SRC=$NS_WORK/src
-git init -q --bare -b main "$REG" || fail "git init --bare"
-git init -q -b main "$SRC" && git -C "$SRC" config user.email t@example.org &&
-	git -C "$SRC" config user.name test || fail "git init"
-mkdir -p "$SRC/members"
-member() { # NAME PUB [ENDPOINT...]
-	local name=$1 pub=$2
-	shift 2
-	{
-		printf '[Member]\nPublicKey = %s\n' "$pub"
-		for e in "$@"; do printf 'Endpoint = %s\n' "$e"; done
-	} >"$SRC/members/$name.conf"
-}
-publish() {
-	git -C "$SRC" add -A . && git -C "$SRC" commit -qm "$1" &&
-		git -C "$SRC" push -q "$REG" main 2>/dev/null || fail "publish: $1"
-}
-member alice "$MA_PUB" 10.1.0.1:51820 10.4.0.2:51820
-member bob "$MB_PUB" 10.1.0.2:51820 10.2.0.1:51820
-member carol "$MC_PUB" 10.2.0.2:51820 10.3.0.1:51820
-member dave "$MD_PUB" 10.3.0.2:51820 10.4.0.1:51820
-member mallory "$MM_PUB" # behind NAT: dials in
-publish "five members"
+registry_init
+registry_member alice "$MA_PUB" 10.1.0.1:51820 10.4.0.2:51820
+registry_member bob "$MB_PUB" 10.1.0.2:51820 10.2.0.1:51820
+registry_member carol "$MC_PUB" 10.2.0.2:51820 10.3.0.1:51820
+registry_member dave "$MD_PUB" 10.3.0.2:51820 10.4.0.1:51820
+registry_member mallory "$MM_PUB" # behind NAT: dials in
+registry_publish "five members"
 touch "$REG/git-daemon-export-ok"
 ns_spawn gitd "$NB" git daemon --reuseaddr --base-path="$NS_WORK" --export-all \
 	--listen=10.1.0.2 --listen=10.2.0.1 --port=9418 "$NS_WORK"
@@ -103,6 +87,7 @@ pass "A routes carol through bob ($((SECONDS - t0)) s after start); ping A -> C"
 ping_ok "$NC" "$MA_ADDR" 3 || fail "ping C -> A"
 "$ALAMESH" show "$IA" routes | tee "$NS_WORK/routes-a"
 grep -q "^$MC_ADDR  *carol  *bob  " "$NS_WORK/routes-a" || fail "show routes on A: carol via bob"
+grep -q "^$MA_ADDR  *alice  *(self)  *0 " "$NS_WORK/routes-a" || fail "show routes on A: alice herself"
 tr=$(nsx "$NA" timeout 30 traceroute6 -n -q 1 -w 2 -m 5 "$MC_ADDR" 2>&1) || fail "traceroute6: $tr"
 printf '%s\n' "$tr"
 hop1=$(printf '%s\n' "$tr" | awk '$1 == 1 {print $2}')
@@ -184,7 +169,7 @@ pass "the route moved to $other ${took} s after the cut; the ping lost $lost pac
 must "mend" ip -n "$cut_ns" link set "$cut_if" up # A's git daemon is behind it
 
 step "carol leaves the registry"
-git -C "$SRC" rm -q "members/carol.conf" && publish "carol leaves"
+git -C "$SRC" rm -q "members/carol.conf" && registry_publish "carol leaves"
 for i in "$IA" "$IB" "$ID"; do
 	"$ALAMESH" sync "$i" >/dev/null || fail "alamesh sync $i"
 done

@@ -43,28 +43,10 @@ use_underlay 4 51820
 export ALAMESH_COLOR_MODE=never
 
 step "a registry: a bare repository and a working copy"
-REG=$NS_WORK/registry.git
-SRC=$NS_WORK/src
-git init -q --bare -b main "$REG" || fail "git init --bare"
-git init -q -b main "$SRC" && git -C "$SRC" config user.email t@example.org &&
-	git -C "$SRC" config user.name test || fail "git init"
-mkdir -p "$SRC/members"
-member() { # NAME PUB [ENDPOINT...]
-	local name=$1 pub=$2
-	shift 2
-	{
-		printf '[Member]\nPublicKey = %s\n' "$pub"
-		for e in "$@"; do printf 'Endpoint = %s\n' "$e"; done
-	} >"$SRC/members/$name.conf"
-}
-publish() { # MESSAGE
-	git -C "$SRC" add -A . && git -C "$SRC" commit -qm "$1" &&
-		git -C "$SRC" push -q "$REG" main 2>/dev/null || fail "publish: $1"
-	HEAD=$(git -C "$SRC" rev-parse HEAD)
-}
-member alice "$MA_PUB" "$EP_A"
-member bob "$MB_PUB" "$EP_B"
-publish "alice and bob"
+registry_init
+registry_member alice "$MA_PUB" "$EP_A"
+registry_member bob "$MB_PUB" "$EP_B"
+registry_publish "alice and bob"
 touch "$REG/git-daemon-export-ok"
 ns_spawn gitd "$NS_B" git daemon --reuseaddr --base-path="$NS_WORK" --export-all \
 	--listen=127.0.0.1 --port=9418 "$NS_WORK"
@@ -124,13 +106,13 @@ sync_a() { # WANT_REGEX: alamesh sync IA, whose line must match
 }
 
 step "a member is added, then its endpoint changes"
-member carol "$MC_PUB" "10.1.0.99:51820"
-publish "carol"
+registry_member carol "$MC_PUB" "10.1.0.99:51820"
+registry_publish "carol"
 sync_a "applied ${HEAD:0:12}: 3 members, 0 files rejected; 1 added, 0 removed, 0 changed"
 wg show "$IA" peers | grep -qx "$MC_PUB" || fail "carol not peered"
 [ "$(wg show "$IA" endpoints | awk -v k="$MC_PUB" '$1 == k {print $2}')" = 10.1.0.99:51820 ] || fail "carol's endpoint"
-member carol "$MC_PUB" "[fd00:1::99]:51999" "10.1.0.98:1"
-publish "carol moves"
+registry_member carol "$MC_PUB" "[fd00:1::99]:51999" "10.1.0.98:1"
+registry_publish "carol moves"
 sync_a "1 changed"
 [ "$(wg show "$IA" endpoints | awk -v k="$MC_PUB" '$1 == k {print $2}')" = "[fd00:1::99]:51999" ] ||
 	fail "carol's new endpoint: $(wg show "$IA" endpoints)"
@@ -140,9 +122,9 @@ step "a hostile commit: the good files apply, each bad one is reported"
 printf '[Member]\nPublicKey = not!base64\n' >"$SRC/members/badb64.conf"
 printf '[Member]\nPublicKey = AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg==\n' >"$SRC/members/short.conf"
 printf '[Member]\nPublicKey = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n' >"$SRC/members/zero.conf"
-member dup1 "$MD_PUB"
-member dup2 "$MD_PUB"
-member Upper "$MD_PUB"
+registry_member dup1 "$MD_PUB"
+registry_member dup2 "$MD_PUB"
+registry_member Upper "$MD_PUB"
 printf '[Member]\nPublicKey = %s\n' "$ME_PUB" >"$SRC/members/..conf"
 ln -s bob.conf "$SRC/members/link.conf"
 mkdir -p "$SRC/members/sub.conf" && echo x >"$SRC/members/sub.conf/x"
@@ -150,7 +132,7 @@ head -c $((10 << 20)) /dev/urandom >"$SRC/members/huge.conf"
 head -c 500 /dev/urandom >"$SRC/members/garbage.conf"
 # A newline in a name (git allows it) must not forge a line of the reply.
 printf '[Member]\nPublicKey = %s\n' "$ME_PUB" >"$SRC/members/"$'x\nproblem=forged\n.conf'
-publish "hostile"
+registry_publish "hostile"
 sync_a "applied ${HEAD:0:12}: 3 members, 10 files rejected; 0 added, 0 removed, 0 changed"
 "$ALAMESH" show "$IA" registry >"$NS_WORK/reg"
 for want in "members/badb64.conf: line 2: PublicKey is not the base64" \
@@ -171,7 +153,7 @@ if wg show "$IA" peers | grep -qx "$MD_PUB"; then fail "a duplicated key was pee
 pass "10 bad files rejected, each named with its reason (escaped); the 3 good members stay"
 
 step "no members/, a vanished branch, an unreachable remote: the current set stays"
-git -C "$SRC" rm -rq members && publish "no members"
+git -C "$SRC" rm -rq members && registry_publish "no members"
 sync_a "sync failed: no members/ directory"
 git -C "$SRC" revert --no-edit HEAD >/dev/null || fail "git revert"
 git -C "$SRC" push -q "$REG" main 2>/dev/null || fail "push the revert"
@@ -179,7 +161,7 @@ git -C "$SRC" push -q "$REG" main 2>/dev/null || fail "push the revert"
 saved=$(git -C "$SRC" rev-parse HEAD)
 git -C "$SRC" rm -q members/alice.conf members/bob.conf members/carol.conf
 printf '[Member]\nPublicKey = %s\nEndpoint = nowhere\n' "$MD_PUB" >"$SRC/members/onlybad.conf"
-publish "only bad files"
+registry_publish "only bad files"
 sync_a "sync failed: commit ${HEAD:0:12} has no valid member"
 wg show "$IA" peers | grep -qx "$MB_PUB" || fail "an empty member set removed bob"
 # Its files' reasons are logged and shown, marked as those of the refused commit.
@@ -203,7 +185,7 @@ sync_a "sync failed: branch 'main' not found"
 git -C "$SRC" push -q "$REG" main 2>/dev/null || fail "restore branch"
 # A corrupt download: the newest member blob on the server is garbage.
 printf '[Member]\nPublicKey = %s\n' "$(wg genkey | wg pubkey)" >"$SRC/members/frank.conf"
-publish "frank"
+registry_publish "frank"
 blob=$(git -C "$SRC" rev-parse HEAD:members/frank.conf)
 obj=$REG/objects/${blob:0:2}/${blob:2}
 [ -f "$obj" ] || fail "no loose object $obj"
@@ -312,15 +294,15 @@ ping_ok "$NS_B" "$MA_ADDR" 2 || fail "B -> A after the restart"
 pass "B stopped at once, its fetch killed; restarted, it applied its last good commit at once, applied at $applied_b as before"
 
 step "SIGHUP syncs too"
-member erin "$ME_PUB"
-publish "erin"
+registry_member erin "$ME_PUB"
+registry_publish "erin"
 kill -HUP "${PROC_PID[alameshd-a]}"
 wait_for "wg show $IA peers | grep -qx '$ME_PUB'" 15 || fail "SIGHUP did not sync: $(tail -n 2 "${PROC_LOG[alameshd-a]}")"
 pass "SIGHUP: erin added"
 
 step "several endpoints: the unreachable first, then the one that answers"
-member bob "$MB_PUB" "[fd00:77::1]:51820" "$EP_B"
-publish "bob: two endpoints, the first unreachable"
+registry_member bob "$MB_PUB" "[fd00:77::1]:51820" "$EP_B"
+registry_publish "bob: two endpoints, the first unreachable"
 must "A forgets bob" wg set "$IA" peer "$MB_PUB" remove
 sync_a "1 added"
 [ "$(wg show "$IA" endpoints | awk -v k="$MB_PUB" '$1 == k {print $2}')" = "[fd00:77::1]:51820" ] ||
@@ -333,7 +315,7 @@ sync_a "applied" # nothing changed: the endpoint that answered stays
 pass "tried [fd00:77::1]:51820, then $EP_B, which answered and is kept"
 
 step "bob is removed: A cuts him off, and his key no longer completes a handshake"
-git -C "$SRC" rm -q members/bob.conf && publish "bob leaves"
+git -C "$SRC" rm -q members/bob.conf && registry_publish "bob leaves"
 sync_a "1 removed"
 if wg show "$IA" peers | grep -qx "$MB_PUB"; then fail "bob still a peer of A"; fi
 grep -q 'member bob removed' "${PROC_LOG[alameshd-a]}" || fail "A did not log bob's removal"
@@ -354,8 +336,8 @@ must "A's side" ip -n "$NS_A" addr add 10.9.0.2/24 dev "$VA"
 must "veth up" ip -n "$NS_C" link set "$VC" up
 must "veth up" ip -n "$NS_A" link set "$VA" up
 must "C's route to A" ip -n "$NS_C" route add 10.1.0.0/24 via 10.9.0.2
-member fay "$MF_PUB"
-publish "fay, behind NAT"
+registry_member fay "$MF_PUB"
+registry_publish "fay, behind NAT"
 sync_a "1 added"
 # C follows the registry through a link, so that it can be pointed elsewhere.
 ln -s registry.git "$NS_WORK/c-remote.git"
@@ -374,8 +356,8 @@ pass "fay, listed without an Endpoint, dialled A and was accepted; A shows her s
 
 step "C syncs every Interval (10 s) without being asked"
 MG_PUB=$(wg genkey | wg pubkey)
-member gus "$MG_PUB"
-publish "gus"
+registry_member gus "$MG_PUB"
+registry_publish "gus"
 wait_for "wg show $IC peers | grep -qx '$MG_PUB'" 15 || fail "C did not pick up gus by itself"
 took=$((SECONDS - c_started))
 [ "$took" -ge 8 ] || fail "C picked gus up after $took s: not the interval"
@@ -394,7 +376,7 @@ pass "empty repository: $out"
 
 step "AllowEmpty = yes: a members/ without a member, or none, removes every member from C; A keeps its own"
 git -C "$SRC" rm -rq members && mkdir -p "$SRC/members" && echo "no members yet" >"$SRC/members/README.md"
-publish "nobody"
+registry_publish "nobody"
 out=$("$ALAMESH" sync "$IC" 2>&1) || fail "C (AllowEmpty = yes) refused an empty member set: $out"
 printf '%s\n' "$out" | grep -q "applied ${HEAD:0:12}: 0 members, 0 files rejected; 0 added, [1-9][0-9]* removed" ||
 	fail "C's sync: $out"
@@ -402,11 +384,11 @@ printf '%s\n' "$out" | grep -q "applied ${HEAD:0:12}: 0 members, 0 files rejecte
 sync_a "sync failed: commit ${HEAD:0:12} has no valid member"
 wg show "$IA" peers | grep -qx "$MF_PUB" || fail "A (AllowEmpty = no) removed fay"
 # Deleting the last member file deletes members/ itself: with AllowEmpty, no member either.
-member fay "$MF_PUB"
-member alice "$MA_PUB" "$EP_A"
-publish "fay and alice again"
+registry_member fay "$MF_PUB"
+registry_member alice "$MA_PUB" "$EP_A"
+registry_publish "fay and alice again"
 "$ALAMESH" sync "$IC" | grep -q "applied ${HEAD:0:12}: 2 members" || fail "C did not take its members back"
-git -C "$SRC" rm -rq members && publish "members/ deleted"
+git -C "$SRC" rm -rq members && registry_publish "members/ deleted"
 out2=$("$ALAMESH" sync "$IC" 2>&1) || fail "C (AllowEmpty = yes) refused a commit without members/: $out2"
 printf '%s\n' "$out2" | grep -q "applied ${HEAD:0:12}: 0 members, 0 files rejected; 0 added, 1 removed" ||
 	fail "C's sync: $out2"
