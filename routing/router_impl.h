@@ -14,7 +14,7 @@
 #define RT_URGENT_REPEATS 3		       /* a retraction or new seqno goes out this often */
 #define RT_REQ_CACHE	  1024		       /* seqno requests remembered, direct-mapped */
 #define RT_REQ_RESEND	  NSEC_PER_SEC	       /* the same request goes again after this */
-#define RT_REQ_HOPS	  255		       /* how far a seqno request may be forwarded */
+#define RT_REQ_HOPS	  4096		       /* how far a seqno request may be forwarded */
 #define RT_FD_GC	  (180 * NSEC_PER_SEC) /* feasibility distances of dead routes are forgotten */
 #define RT_DUMP_MIN_GAP	  NSEC_PER_SEC	       /* full tables to one neighbour at most this often */
 
@@ -148,7 +148,8 @@ uint32_t rt_validate(struct router *r, uint16_t id, const uint8_t key[WG_KEY_LEN
 		     const struct in6_addr *addr);
 void rt_outdo(struct router *r, uint32_t o, uint16_t seqno, uint64_t now);
 bool rt_recently_requested(struct router *r, uint32_t o, uint16_t seqno, uint64_t now);
-void rt_send_seqno_request(struct router *r, uint16_t id, uint32_t o, uint16_t seqno, uint8_t hops);
+void rt_send_seqno_request(struct router *r, uint16_t id, uint32_t o, uint16_t seqno,
+			   uint16_t hops);
 void rt_request_seqno(struct router *r, uint32_t o, uint64_t now);
 void rt_on_seqno_request(struct router *r, uint16_t id, const struct rt_tlv *t, uint64_t now);
 

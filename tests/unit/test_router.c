@@ -593,7 +593,7 @@ static void test_frame_roundtrip(void **state)
 	in[1].ihu.echo = 42;
 	in[1].ihu.delay = 7;
 	in[2].seqno_req.seqno = 9;
-	in[2].seqno_req.hop_count = 64;
+	in[2].seqno_req.hop_count = 300;
 	memset(in[2].seqno_req.origin, 3, WG_KEY_LEN);
 	rt_frame_begin(&b, buf);
 	for (int i = 0; i < 3; i++)
@@ -616,7 +616,7 @@ static void test_frame_roundtrip(void **state)
 	assert_int_equal(out.ihu.delay, 7);
 	assert_true(rt_frame_next(&it, &out));
 	assert_int_equal(out.type, RT_TLV_SEQNO_REQ);
-	assert_int_equal(out.seqno_req.hop_count, 64);
+	assert_int_equal(out.seqno_req.hop_count, 300);
 	assert_memory_equal(out.seqno_req.origin, in[2].seqno_req.origin, WG_KEY_LEN);
 	assert_false(rt_frame_next(&it, &out));
 	/* A frame fills up at RT_FRAME_MAX. */
