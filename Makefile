@@ -125,6 +125,7 @@ deps:
 # ASan+UBSan (build/san), lint (man pages, formatting, fuzz smoke runs). A
 # suite that fails to build counts as a failure. The last line sums them all.
 SAN_BUILD := build/san
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 check: deps
 	@rm -rf $(BUILD)/results && mkdir -p $(BUILD)/results
 	@$(MAKE) --no-print-directory check-unit || echo "FAIL unit suite (build or run)" >>$(BUILD)/results/unit.txt
@@ -133,7 +134,7 @@ check: deps
 	@tests/lib/summary.sh $(BUILD)/results
 
 san:
-	$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) SANITIZE=1 unit all sim
+	$(MAKE) --no-print-directory -j$(JOBS) BUILD=$(SAN_BUILD) SANITIZE=1 unit all sim
 
 check-unit: san
 	@mkdir -p $(BUILD)/results
@@ -141,7 +142,7 @@ check-unit: san
 
 check-lint:
 	@mkdir -p $(BUILD)/results
-	$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang FUZZ=1 fuzzers
+	$(MAKE) --no-print-directory -j$(JOBS) BUILD=build/fuzz CC=clang FUZZ=1 fuzzers
 	tests/lib/run-lint.sh $(BUILD)/results
 
 check-integration: san

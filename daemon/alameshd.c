@@ -225,8 +225,9 @@ static int run(struct device *dev, struct uapi_server *uapi, const sigset_t *mas
 			} else if (dev->sync && fd == registry_sync_fd(dev->sync)) {
 				const char *summary;
 				bool ok;
-				if (registry_sync_collect(dev->sync, &summary, &ok))
-					uapi_sync_done(uapi, summary, ok);
+				uint64_t gen;
+				if (registry_sync_collect(dev->sync, &summary, &ok, &gen))
+					uapi_sync_done(uapi, summary, ok, gen);
 			} else {
 				uapi_event(uapi, fd, evs[i].events);
 			}

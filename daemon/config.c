@@ -68,11 +68,12 @@ enum registry_key {
 	RK_MAX_MEMBERS,
 	RK_CA_FILE,
 	RK_MAX_PEERS,
+	RK_FETCH_TIMEOUT,
 	RK_COUNT
 };
 static const char *const registry_keys[RK_COUNT] = {
-    "URL",	  "Branch", "Interval", "CacheDir", "AllowEmpty", "RequireFastForward",
-    "MaxMembers", "CAFile", "MaxPeers"};
+    "URL",	  "Branch", "Interval", "CacheDir",    "AllowEmpty", "RequireFastForward",
+    "MaxMembers", "CAFile", "MaxPeers", "FetchTimeout"};
 
 static const char *const peer_keys[PK_COUNT] = {"PublicKey", "PresharedKey", "Endpoint",
 						"PersistentKeepalive"};
@@ -114,6 +115,7 @@ static void config_init(struct config *cfg)
 	snprintf(cfg->registry_branch, sizeof(cfg->registry_branch), "main");
 	snprintf(cfg->registry_cache_dir, sizeof(cfg->registry_cache_dir), "/var/lib/alamesh");
 	cfg->registry_interval = 3600;
+	cfg->registry_fetch_timeout = 120;
 	cfg->registry_max_members = 65536;
 	cfg->registry_max_peers = 64;
 }
@@ -648,8 +650,8 @@ static void peer_key(struct parser *p, const char *name, const char *value)
 
 /* ---- inih glue ---- */
 
-/* "90", "90s", "15m", "1h": at least 10 seconds, at most a week. */
-static bool parse_interval(const char *s, uint32_t *secs)
+/* "90", "90s", "15m", "1h": from min to max seconds. */
+static bool parse_duration(const char *s, uint32_t min, uint32_t max, uint32_t *secs)
 {
 	char num[16];
 	size_t len = strlen(s);
@@ -671,8 +673,7 @@ static bool parse_interval(const char *s, uint32_t *secs)
 		num[--len] = '\0';
 		break;
 	}
-	if (!parse_uint(num, 7 * 24 * 3600, &v) || (uint64_t)v * mult > 7 * 24 * 3600 ||
-	    v * mult < 10)
+	if (!parse_uint(num, max, &v) || (uint64_t)v * mult > max || v * mult < min)
 		return false;
 	*secs = v * mult;
 	return true;
@@ -725,7 +726,7 @@ static void registry_key(struct parser *p, const char *name, const char *value)
 			snprintf(cfg->registry_branch, sizeof(cfg->registry_branch), "%s", value);
 		break;
 	case RK_INTERVAL:
-		if (!parse_interval(value, &v))
+		if (!parse_duration(value, 10, 7 * 24 * 3600, &v))
 			report(p, p->line, true,
 			       "invalid Interval '%s': seconds, or with s, m or h; 10s to 7 days",
 			       value);
@@ -767,6 +768,14 @@ static void registry_key(struct parser *p, const char *name, const char *value)
 			report(p, p->line, true, "invalid MaxPeers '%s': 1 to 65536", value);
 		else
 			cfg->registry_max_peers = v;
+		break;
+	case RK_FETCH_TIMEOUT:
+		if (!parse_duration(value, 1, 600, &v))
+			report(p, p->line, true,
+			       "invalid FetchTimeout '%s': seconds, or with s or m; 1s to 10m",
+			       value);
+		else
+			cfg->registry_fetch_timeout = v;
 		break;
 	case RK_COUNT:
 		break;

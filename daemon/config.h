@@ -41,7 +41,8 @@ struct config {
 	bool has_registry;
 	char registry_url[1024];
 	char registry_branch[256];
-	uint32_t registry_interval; /* seconds */
+	uint32_t registry_interval;	 /* seconds */
+	uint32_t registry_fetch_timeout; /* seconds one fetch may take */
 	char registry_cache_dir[1024];
 	bool registry_allow_empty, registry_require_ff;
 	uint32_t registry_max_members;

@@ -1,11 +1,18 @@
 // SPDX-License-Identifier: ISC
 /* Fetching the registry and reading its member blobs with libgit2 (see gitfetch.h). */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -16,6 +23,7 @@
 
 struct gitfetch {
 	git_repository *repo;
+	char path[PATH_MAX];	/* CACHE_DIR/registry.git */
 	char ssh_dir[PATH_MAX]; /* CACHE_DIR/ssh: the key and known_hosts for ssh:// */
 	int cred_tries;
 };
@@ -30,7 +38,6 @@ static int git_fail(char *err, size_t errlen, const char *what)
 
 struct gitfetch *gitfetch_open(const char *cache_dir, const char *ca_file, char *err, size_t errlen)
 {
-	char path[PATH_MAX];
 	struct gitfetch *g = calloc(1, sizeof(*g));
 
 	if (!g) {
@@ -63,10 +70,10 @@ struct gitfetch *gitfetch_open(const char *cache_dir, const char *ca_file, char 
 		goto fail;
 	}
 	snprintf(g->ssh_dir, sizeof(g->ssh_dir), "%s/ssh", cache_dir);
-	snprintf(path, sizeof(path), "%s/registry.git", cache_dir);
-	if (git_repository_open_bare(&g->repo, path) < 0 &&
-	    git_repository_init(&g->repo, path, 1) < 0) {
-		git_fail(err, errlen, path);
+	snprintf(g->path, sizeof(g->path), "%s/registry.git", cache_dir);
+	if (git_repository_open_bare(&g->repo, g->path) < 0 &&
+	    git_repository_init(&g->repo, g->path, 1) < 0) {
+		git_fail(err, errlen, g->path);
 		goto fail;
 	}
 	return g;
@@ -172,8 +179,9 @@ static int check_certificate(git_cert *cert, int valid, const char *host, void *
 	return -1;
 }
 
-int gitfetch_fetch(struct gitfetch *g, const char *url, const char *branch,
-		   char oid[GIT_OID_HEX_LEN + 1], char *err, size_t errlen)
+/* The fetch itself, with libgit2; run in the child process of gitfetch_fetch(). */
+static int fetch_here(struct gitfetch *g, const char *url, const char *branch,
+		      char oid[GIT_OID_HEX_LEN + 1], char *err, size_t errlen)
 {
 	git_remote *remote = NULL;
 	git_fetch_options opts;
@@ -227,6 +235,186 @@ out:
 	return rc;
 }
 
+/* Whether a name in the cache is one a fetch cut short leaves behind. */
+static bool is_leftover(const char *name, bool in_pack_dir)
+{
+	size_t len = strlen(name);
+
+	if (len > 5 && !strcmp(name + len - 5, ".lock"))
+		return true;
+	/* libgit2 downloads a pack into pack_git2_XXXXXX, renamed when complete. */
+	return in_pack_dir && !strncmp(name, "pack_git2_", 10);
+}
+
+/* Removes the leftovers in dir (and, to a few levels, under it); never follows a link. */
+static void remove_leftovers(int dirfd, bool in_pack_dir, int depth)
+{
+	DIR *d = fdopendir(dirfd);
+	struct dirent *e;
+
+	if (!d) {
+		close(dirfd);
+		return;
+	}
+	while ((e = readdir(d))) {
+		struct stat st;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISREG(st.st_mode) && is_leftover(e->d_name, in_pack_dir)) {
+			unlinkat(dirfd, e->d_name, 0);
+		} else if (S_ISDIR(st.st_mode) && depth > 0) {
+			int sub = openat(dirfd, e->d_name,
+					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0)
+				remove_leftovers(sub, in_pack_dir, depth - 1);
+		}
+	}
+	closedir(d);
+}
+
+/*
+ * A fetch that was killed may leave a lock (refs/remotes/origin/BRANCH.lock,
+ * packed-refs.lock) that would fail every later fetch, and a partial pack.
+ * Only this daemon uses the cache (it holds CacheDir/lock), its fetches run
+ * one at a time, and none is running now: whatever is there is stale.
+ */
+static void clear_leftovers(struct gitfetch *g)
+{
+	static const struct {
+		const char *dir;
+		bool pack;
+		int depth;
+	} where[] = {{"", false, 0}, {"/refs", false, 8}, {"/objects/pack", true, 0}};
+	char path[PATH_MAX + 16];
+
+	for (size_t i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", g->path, where[i].dir);
+		int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0)
+			remove_leftovers(fd, where[i].pack, where[i].depth);
+	}
+}
+
+/* What the fetching child reports, in one write (under PIPE_BUF, so it is never torn). */
+struct fetch_report {
+	int rc;
+	char oid[GIT_OID_HEX_LEN + 1];
+	char err[GITFETCH_ERR_MAX];
+};
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+enum wait_outcome { WAIT_REPORTED, WAIT_DIED, WAIT_TIMED_OUT, WAIT_CANCELLED };
+
+/* Reads the child's report from fd, until it is whole, the child dies, time is up or cancel_fd. */
+static enum wait_outcome wait_report(int fd, int cancel_fd, unsigned timeout_secs,
+				     struct fetch_report *rep)
+{
+	uint64_t deadline = mono_ms() + (uint64_t)timeout_secs * 1000;
+	size_t got = 0;
+
+	for (;;) {
+		uint64_t now = mono_ms();
+		if (now >= deadline)
+			return WAIT_TIMED_OUT;
+		struct pollfd p[2] = {{.fd = fd, .events = POLLIN},
+				      {.fd = cancel_fd, .events = POLLIN}};
+		int n = poll(p, cancel_fd >= 0 ? 2 : 1, (int)(deadline - now));
+		if (n < 0 && errno != EINTR)
+			return WAIT_DIED;
+		if (n <= 0)
+			continue;
+		if (cancel_fd >= 0 && p[1].revents)
+			return WAIT_CANCELLED;
+		ssize_t r = read(fd, (char *)rep + got, sizeof(*rep) - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return WAIT_DIED;
+		got += (size_t)r;
+		if (got == sizeof(*rep))
+			return WAIT_REPORTED;
+	}
+}
+
+/*
+ * libgit2 1.5 has no timeout of its own: a server that accepts and then
+ * says nothing (or a name server that never answers) holds a fetch for
+ * ever. So the fetch runs in a child process, which is killed when its time
+ * is up: that bounds every transport alike (https, ssh, git://, file://),
+ * DNS included, and frees whatever the fetch held. The child is a fork of
+ * this worker thread and touches nothing but libgit2 and the pipe; it
+ * writes into the cache's repository, which this process then reads (libgit2
+ * rescans the packs for an object it does not know yet).
+ */
+int gitfetch_fetch(struct gitfetch *g, const char *url, const char *branch, unsigned timeout_secs,
+		   int cancel_fd, char oid[GIT_OID_HEX_LEN + 1], char *err, size_t errlen)
+{
+	struct fetch_report rep = {.rc = -1};
+	pid_t parent = getpid(), pid;
+	int fds[2], status = 0;
+
+	clear_leftovers(g);
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "fetch: pipe: %s", strerror(errno));
+		return -1;
+	}
+	if ((pid = fork()) < 0) {
+		snprintf(err, errlen, "fetch: fork: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		/* Dies with the daemon; _exit, so no atexit handler or stdio buffer runs twice. */
+		close(fds[0]);
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(1);
+		rep.rc = fetch_here(g, url, branch, rep.oid, rep.err, sizeof(rep.err));
+		_exit(write(fds[1], &rep, sizeof(rep)) == (ssize_t)sizeof(rep) ? 0 : 1);
+	}
+	close(fds[1]);
+	enum wait_outcome w = wait_report(fds[0], cancel_fd, timeout_secs, &rep);
+	close(fds[0]);
+	if (w != WAIT_REPORTED)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	switch (w) {
+	case WAIT_REPORTED:
+		if (rep.rc < 0) {
+			snprintf(err, errlen, "%s", rep.err);
+			return -1;
+		}
+		memcpy(oid, rep.oid, GIT_OID_HEX_LEN);
+		oid[GIT_OID_HEX_LEN] = '\0';
+		return 0;
+	case WAIT_TIMED_OUT:
+		snprintf(err, errlen, "fetch: no answer within %u s (FetchTimeout): abandoned",
+			 timeout_secs);
+		break;
+	case WAIT_CANCELLED:
+		snprintf(err, errlen, "fetch: abandoned (shutting down)");
+		break;
+	case WAIT_DIED:
+		if (WIFSIGNALED(status))
+			snprintf(err, errlen, "fetch: the fetching process died of signal %d",
+				 WTERMSIG(status));
+		else
+			snprintf(err, errlen, "fetch: the fetching process exited with %d",
+				 WEXITSTATUS(status));
+		break;
+	}
+	return -1;
+}
+
 static enum member_entry_kind kind_of(git_filemode_t mode)
 {
 	switch (mode) {
@@ -244,24 +432,39 @@ static enum member_entry_kind kind_of(git_filemode_t mode)
 	}
 }
 
-static void read_entry(struct gitfetch *g, const git_tree_entry *e, struct registry *r)
+static void read_entry(struct gitfetch *g, git_odb *odb, const git_tree_entry *e,
+		       struct registry *r)
 {
 	const char *name = git_tree_entry_name(e);
 	enum member_entry_kind kind = kind_of(git_tree_entry_filemode(e));
 	git_blob *blob = NULL;
+	size_t size;
+	git_object_t type;
 
 	if (kind != MEMBER_BLOB) {
 		registry_add_entry(r, name, kind, NULL, 0);
+		return;
+	}
+	/*
+	 * An oversized blob is refused on the size its header gives, before it is
+	 * inflated: git_blob_lookup() would hold all of it in memory first.
+	 */
+	if (git_odb_read_header(&size, &type, odb, git_tree_entry_id(e)) < 0 ||
+	    type != GIT_OBJECT_BLOB) {
+		registry_add_entry(r, name, MEMBER_OTHER, NULL, 0);
+		return;
+	}
+	if (size > MEMBER_FILE_MAX) {
+		registry_add_entry(r, name, MEMBER_BLOB, NULL, size);
 		return;
 	}
 	if (git_blob_lookup(&blob, g->repo, git_tree_entry_id(e)) < 0) {
 		registry_add_entry(r, name, MEMBER_OTHER, NULL, 0);
 		return;
 	}
-	git_object_size_t size = git_blob_rawsize(blob);
-	/* An oversized blob is refused on its size; its bytes are not looked at. */
+	git_object_size_t len = git_blob_rawsize(blob);
 	registry_add_entry(r, name, MEMBER_BLOB, git_blob_rawcontent(blob),
-			   size > SIZE_MAX ? SIZE_MAX : (size_t)size);
+			   len > SIZE_MAX ? SIZE_MAX : (size_t)len);
 	git_blob_free(blob);
 }
 
@@ -271,8 +474,13 @@ int gitfetch_read(struct gitfetch *g, const char *oid, struct registry *r, char 
 	git_commit *commit = NULL;
 	git_tree *tree = NULL, *members = NULL;
 	git_tree_entry *entry = NULL;
+	git_odb *odb = NULL;
 	int rc = -1;
 
+	if (git_repository_odb(&odb, g->repo) < 0) {
+		git_fail(err, errlen, "objects");
+		goto out;
+	}
 	if (git_oid_fromstr(&id, oid) < 0 || git_commit_lookup(&commit, g->repo, &id) < 0) {
 		git_fail(err, errlen, "commit");
 		goto out;
@@ -281,23 +489,32 @@ int gitfetch_read(struct gitfetch *g, const char *oid, struct registry *r, char 
 		git_fail(err, errlen, "tree");
 		goto out;
 	}
-	if (git_tree_entry_bypath(&entry, tree, "members") < 0 ||
-	    git_tree_entry_type(entry) != GIT_OBJECT_TREE) {
+	if (git_tree_entry_bypath(&entry, tree, "members") < 0) {
 		snprintf(err, errlen, "no members/ directory in commit %.12s", oid);
+		rc = GITFETCH_NO_MEMBERS;
+		goto out;
+	}
+	if (git_tree_entry_type(entry) != GIT_OBJECT_TREE) {
+		snprintf(err, errlen, "no members/ directory in commit %.12s (not a directory)",
+			 oid);
 		goto out;
 	}
 	if (git_tree_lookup(&members, g->repo, git_tree_entry_id(entry)) < 0) {
 		git_fail(err, errlen, "members/");
 		goto out;
 	}
-	for (size_t i = 0; i < git_tree_entrycount(members); i++)
-		read_entry(g, git_tree_entry_byindex(members, i), r);
+	size_t n = git_tree_entrycount(members), left = registry_entries_left(r);
+	for (size_t i = 0; i < n && i < left; i++)
+		read_entry(g, odb, git_tree_entry_byindex(members, i), r);
+	if (n > left)
+		registry_skip_entries(r, n - left);
 	rc = 0;
 out:
 	git_tree_entry_free(entry);
 	git_tree_free(members);
 	git_tree_free(tree);
 	git_commit_free(commit);
+	git_odb_free(odb);
 	return rc;
 }
 

@@ -25,10 +25,19 @@ struct gitfetch;
 struct gitfetch *gitfetch_open(const char *cache_dir, const char *ca_file, char *err,
 			       size_t errlen);
 void gitfetch_close(struct gitfetch *g);
-/* Fetches branch from url; the commit it points to goes to oid (hex). 0 or -1 with err. */
-int gitfetch_fetch(struct gitfetch *g, const char *url, const char *branch,
-		   char oid[GIT_OID_HEX_LEN + 1], char *err, size_t errlen);
-/* Feeds every entry of members/ in that commit's tree to r. 0 or -1 with err. */
+/*
+ * Fetches branch from url; the commit it points to goes to oid (hex). 0 or
+ * -1 with err. The fetch is abandoned (and reported so) after timeout_secs,
+ * or as soon as cancel_fd (if not -1) becomes readable.
+ */
+int gitfetch_fetch(struct gitfetch *g, const char *url, const char *branch, unsigned timeout_secs,
+		   int cancel_fd, char oid[GIT_OID_HEX_LEN + 1], char *err, size_t errlen);
+/* gitfetch_read(): the commit has no members/ at all (git keeps no empty directory). */
+#define GITFETCH_NO_MEMBERS (-2)
+/*
+ * Feeds every entry of members/ in that commit's tree to r. 0, or -1 or
+ * GITFETCH_NO_MEMBERS with err.
+ */
 int gitfetch_read(struct gitfetch *g, const char *oid, struct registry *r, char *err,
 		  size_t errlen);
 /* Whether commit now descends from commit before (a fast-forward). */

@@ -78,10 +78,10 @@ static struct wg_keypair *install_keypair(struct peer *p, uint64_t now)
 		return NULL;
 	}
 	kp->peer = p;
-	p->cand_confirmed = true; /* whichever endpoint this came through, it answered */
 	wg_index_replace(&p->dev->index, kp->local_index, WG_INDEX_KEYPAIR, kp);
 	p->hs_registered = false;
 	pthread_mutex_lock(&p->lock);
+	p->cand_confirmed = true; /* whichever endpoint this came through, it answered */
 	wg_keypairs_install(&p->keypairs, kp, dropped);
 	wg_timers_session_derived(&p->timers, now);
 	peer_timers_changed(p);
@@ -101,10 +101,19 @@ void handshake_send_initiation(struct peer *p, bool is_retry)
 	if (!dev->identity.has_identity)
 		return;
 	pthread_mutex_lock(&p->lock);
-	/* A member with several endpoints: an unanswered try moves on to the next one. */
-	if (is_retry && p->ncands > 1 && !p->cand_confirmed) {
-		p->cand_idx = (uint8_t)((p->cand_idx + 1) % p->ncands);
-		p->endpoint = p->cands[p->cand_idx];
+	/*
+	 * A member's registry endpoints: an unanswered try moves on to the next.
+	 * The one that answered is kept only while it goes on answering: once a
+	 * second retry to it goes unanswered too (the timers count the attempt
+	 * before the retry is sent), the candidates are tried in turn again.
+	 */
+	if (is_retry && p->ncands) {
+		if (p->cand_confirmed && p->timers.handshake_attempts >= 2)
+			p->cand_confirmed = false;
+		if (!p->cand_confirmed) {
+			p->cand_idx = (uint8_t)((p->cand_idx + 1) % p->ncands);
+			p->endpoint = p->cands[p->cand_idx];
+		}
 	}
 	dst = p->endpoint;
 	bool may = dst.sin6_family == AF_INET6 && wg_timers_may_initiate(&p->timers, now, is_retry);

@@ -10,6 +10,7 @@
 #include "daemon/device.h"
 #include "daemon/log.h"
 #include "daemon/mesh.h"
+#include "daemon/registry.h"
 #include "daemon/textbuf.h"
 #include "routing/router.h"
 #include "wgproto/encoding.h"
@@ -137,10 +138,14 @@ void mesh_peer_linked(struct device *dev, struct peer *p)
 {
 	p->nbr = RT_NBR_NONE;
 	p->origin = rt_origins_add(&dev->origins, p->handshake.remote_static);
-	if (p->origin == RT_ORIGIN_NONE)
+	if (p->origin == RT_ORIGIN_NONE) {
 		log_error("mesh: out of memory: routes to a new peer will be refused");
-	else
-		reinstall(dev, p->origin);
+		return;
+	}
+	/* A new origin: neighbours may have told us of it already, in vain. */
+	if (dev->origins.v[p->origin].refs == 1)
+		router_request_tables(dev->router, now_mono());
+	reinstall(dev, p->origin);
 }
 
 static void drop_neighbour(struct device *dev, struct peer *p)
@@ -418,8 +423,12 @@ static int describe_one(const struct rt_route_info *ri, void *ctx)
 	inet_ntop(AF_INET6, &e->addr, addr, sizeof(addr));
 	key_to_base64(b64, e->key);
 	textbuf_printf(c->t, "route=%s\norigin=%s\n", addr, b64);
+	const char *self =
+	    ri->origin == dev->self_origin ? registry_sync_self_name(dev->sync) : NULL;
 	if (dest && dest->member[0])
 		textbuf_printf(c->t, "member=%s\n", dest->member);
+	else if (self)
+		textbuf_printf(c->t, "member=%s\n", self);
 	if (ri->origin == dev->self_origin) {
 		textbuf_printf(c->t, "next_hop=self\n");
 	} else if (ri->nbr == RT_NBR_LOCAL) {

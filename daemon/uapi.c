@@ -34,6 +34,7 @@ struct uapi_conn {
 	size_t outlen, outsent;
 	bool closing;	   /* close once the answer is out */
 	bool waiting_sync; /* sync=1: answered when the sync is done */
+	uint64_t sync_gen; /* by a sync that started after this request */
 };
 
 static void wipe_free(char *buf, size_t len)
@@ -227,7 +228,7 @@ static void handle_request(struct uapi_server *srv, struct uapi_conn *c, const c
 		}
 		c->waiting_sync = true;
 		c->deadline = now_mono() + UAPI_SYNC_TIMEOUT;
-		registry_sync_trigger(srv->dev->sync);
+		c->sync_gen = registry_sync_trigger(srv->dev->sync);
 		return;
 	}
 	log_warn("control socket: unknown request \"%.*s\"", (int)(first > 32 ? 32 : first), req);
@@ -361,7 +362,7 @@ bool uapi_event(struct uapi_server *srv, int fd, uint32_t events)
 	return false;
 }
 
-void uapi_sync_done(struct uapi_server *srv, const char *summary, bool ok)
+void uapi_sync_done(struct uapi_server *srv, const char *summary, bool ok, uint64_t gen)
 {
 	char buf[512];
 	int n = snprintf(buf, sizeof(buf), "result=%s\nerrno=%d\n\n", summary, ok ? 0 : EIO);
@@ -370,7 +371,8 @@ void uapi_sync_done(struct uapi_server *srv, const char *summary, bool ok)
 		n = snprintf(buf, sizeof(buf), "errno=%d\n\n", ok ? 0 : EIO);
 	for (int i = 0; i < UAPI_MAX_CONNS; i++) {
 		struct uapi_conn *c = srv->conns[i];
-		if (!c || !c->waiting_sync || c->out)
+		/* A sync already under way when the client asked reports what it fetched before. */
+		if (!c || !c->waiting_sync || c->out || c->sync_gen > gen)
 			continue;
 		c->waiting_sync = false;
 		if (!(c->out = malloc((size_t)n))) {

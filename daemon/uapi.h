@@ -105,8 +105,11 @@ int uapi_listen(struct uapi_server *srv, const char *ifname);
 int uapi_attach(struct uapi_server *srv, int epoll_fd, struct device *dev);
 /* Handles an epoll event; returns false if fd is not one of the server's. */
 bool uapi_event(struct uapi_server *srv, int fd, uint32_t events);
-/* A registry sync finished: answers every client waiting in sync=1. */
-void uapi_sync_done(struct uapi_server *srv, const char *summary, bool ok);
+/*
+ * A registry sync finished: answers every client waiting in sync=1 whose
+ * request it answers (gen, from registry_sync_collect()).
+ */
+void uapi_sync_done(struct uapi_server *srv, const char *summary, bool ok, uint64_t gen);
 /* Drops clients that overran UAPI_CONN_TIMEOUT. */
 void uapi_tick(struct uapi_server *srv, uint64_t now);
 /* Closes every client and the socket, and removes the socket file. */

@@ -14,6 +14,7 @@
 
 #include <sodium.h>
 
+#include "peers-repo-sync/escape.h"
 #include "peers-repo-sync/member.h"
 #include "routing/address.h"
 #include "wgproto/crypto.h"
@@ -31,7 +32,80 @@ void registry_free(struct registry *r)
 {
 	free(r->members);
 	free(r->problems);
+	free(r->text);
 	memset(r, 0, sizeof(*r));
+}
+
+/* Adds s to r's text; its offset, or 0 when out of memory. */
+static uint32_t keep_text(struct registry *r, const char *s)
+{
+	size_t len = strlen(s) + 1;
+
+	if (!r->textlen)
+		r->textlen = 1; /* offset 0, reserved for "" */
+	if (r->textlen + len > r->textcap) {
+		size_t cap = r->textcap ? r->textcap : 4096;
+		while (cap < r->textlen + len)
+			cap *= 2;
+		char *n = cap <= UINT32_MAX ? realloc(r->text, cap) : NULL;
+		if (!n)
+			return 0;
+		n[0] = '\0';
+		r->text = n;
+		r->textcap = cap;
+	}
+	uint32_t at = (uint32_t)r->textlen;
+	memcpy(r->text + at, s, len);
+	r->textlen += len;
+	return at;
+}
+
+const char *member_endpoint(const struct registry *r, const struct member *m, size_t i)
+{
+	return i < m->nendpoints ? r->text + m->endpoints[i] : "";
+}
+
+const char *member_contact(const struct registry *r, const struct member *m)
+{
+	return m->contact ? r->text + m->contact : "";
+}
+
+/*
+ * Records a problem: file (a name in members/, "" for the directory) and the
+ * reason. Past REGISTRY_PROBLEMS_MAX they are only counted, unless listed
+ * anyway (the closing notes of registry_finish()).
+ */
+static void vproblem(struct registry *r, const char *file, bool warning, bool always,
+		     const char *fmt, va_list ap)
+{
+	if (r->nproblems >= REGISTRY_PROBLEMS_MAX && !always) {
+		r->nunlisted++;
+		return;
+	}
+	if (r->nproblems == r->problems_cap) {
+		size_t cap = r->problems_cap ? r->problems_cap * 2 : 16;
+		struct registry_problem *n = realloc(r->problems, cap * sizeof(*n));
+		if (!n) {
+			r->nunlisted++;
+			return;
+		}
+		r->problems = n;
+		r->problems_cap = cap;
+	}
+	struct registry_problem *p = &r->problems[r->nproblems++];
+	char why[REGISTRY_WHY_MAX];
+	size_t flen = strlen(file);
+	/*
+	 * The name and the reason (which may quote the file) are the committer's
+	 * bytes: escaped here, once, so no log line, reply line or terminal sees
+	 * them raw.
+	 */
+	memcpy(p->file, "members/", 8);
+	escape_text(p->file + 8, sizeof(p->file) - 8, file,
+		    flen > MEMBER_NAME_MAX + 8 ? MEMBER_NAME_MAX + 8 : flen);
+	p->warning = warning;
+	vsnprintf(why, sizeof(why), fmt, ap);
+	escape_text(p->why, sizeof(p->why), why, strlen(why));
 }
 
 static void problem(struct registry *r, const char *file, bool warning, const char *fmt, ...)
@@ -43,20 +117,34 @@ static void problem(struct registry *r, const char *file, bool warning, const ch
 
 	if (!warning)
 		r->nrejected++;
-	if (r->nproblems == r->problems_cap) {
-		size_t cap = r->problems_cap ? r->problems_cap * 2 : 16;
-		struct registry_problem *n = realloc(r->problems, cap * sizeof(*n));
-		if (!n)
-			return; /* the count above still tells */
-		r->problems = n;
-		r->problems_cap = cap;
-	}
-	struct registry_problem *p = &r->problems[r->nproblems++];
-	snprintf(p->file, sizeof(p->file), "members/%.*s", MEMBER_NAME_MAX + 8, file);
-	p->warning = warning;
 	va_start(ap, fmt);
-	vsnprintf(p->why, sizeof(p->why), fmt, ap);
+	vproblem(r, file, warning, false, fmt, ap);
 	va_end(ap);
+}
+
+/* A note on the whole directory, listed however many problems came before. */
+static void note(struct registry *r, bool warning, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void note(struct registry *r, bool warning, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vproblem(r, "", warning, true, fmt, ap);
+	va_end(ap);
+}
+
+size_t registry_entries_left(const struct registry *r)
+{
+	size_t max = r->max_members + REGISTRY_ENTRY_MARGIN;
+
+	return r->nentries < max ? max - r->nentries : 0;
+}
+
+void registry_skip_entries(struct registry *r, size_t n)
+{
+	r->nskipped += n;
 }
 
 bool member_name_valid(const char *name, size_t len)
@@ -160,9 +248,17 @@ static bool member_key(struct member_parse *mp, const char *k, char *v)
 				mp->line, MEMBER_MAX_ENDPOINTS);
 			return false;
 		}
-		snprintf(m->endpoints[m->nendpoints++], sizeof(m->endpoints[0]), "%s", v);
+		if (!(m->endpoints[m->nendpoints++] = keep_text(mp->r, v))) {
+			problem(mp->r, mp->file, false, "out of memory");
+			return false;
+		}
 	} else if (!strcasecmp(k, "Contact")) {
-		snprintf(m->contact, sizeof(m->contact), "%s", v);
+		char contact[MEMBER_CONTACT_MAX + 1];
+		snprintf(contact, sizeof(contact), "%s", v);
+		if (!(m->contact = keep_text(mp->r, contact))) {
+			problem(mp->r, mp->file, false, "out of memory");
+			return false;
+		}
 	} else {
 		problem(mp->r, mp->file, true, "line %d: unknown key '%.32s' ignored", mp->line, k);
 	}
@@ -245,6 +341,12 @@ void registry_add_entry(struct registry *r, const char *filename, enum member_en
 	static const char *const kinds[] = {"a file", "a symbolic link", "a directory",
 					    "a submodule", "not a regular file"};
 
+	/* Each entry may cost a problem and a log line: only so many are read. */
+	if (!registry_entries_left(r)) {
+		r->nskipped++;
+		return;
+	}
+	r->nentries++;
 	if (flen < 5 || strcmp(filename + flen - 5, ".conf")) {
 		problem(r, filename, true, "not a .conf file, ignored");
 		return;
@@ -278,10 +380,13 @@ void registry_add_entry(struct registry *r, const char *filename, enum member_en
 		r->members_cap = cap;
 	}
 	struct member *m = &r->members[r->nmembers];
+	size_t textlen = r->textlen;
 	memset(m, 0, sizeof(*m));
 	memcpy(m->name, filename, flen - 5);
 	if (member_parse(r, filename, data, len, m))
 		r->nmembers++;
+	else
+		r->textlen = textlen; /* a rejected file's strings are not kept */
 }
 
 static int by_key(const void *a, const void *b)
@@ -343,4 +448,12 @@ void registry_finish(struct registry *r, const uint8_t *own_public)
 	for (size_t i = 0; i < r->nmembers; i++)
 		r->members[i].is_self =
 		    own_public && !memcmp(r->members[i].public_key, own_public, WG_KEY_LEN);
+	if (r->nskipped) {
+		r->nrejected += r->nskipped;
+		note(r, false, "%zu more entries not read: at most %zu are (MaxMembers + %d)",
+		     r->nskipped, r->nentries, REGISTRY_ENTRY_MARGIN);
+	}
+	if (r->nunlisted)
+		note(r, true, "%zu more problems not listed: at most %d are", r->nunlisted,
+		     REGISTRY_PROBLEMS_MAX);
 }

@@ -22,23 +22,33 @@
 #define MEMBER_ENDPOINT_MAX	     262 /* "[" 253-byte host "]:" port */
 #define MEMBER_CONTACT_MAX	     256
 #define REGISTRY_DEFAULT_MAX_MEMBERS 65536
-#define REGISTRY_WHY_MAX	     160
+#define REGISTRY_WHY_MAX	     256
+#define REGISTRY_ENTRY_MARGIN	     1024 /* entries of members/ read beyond the member cap */
+#define REGISTRY_PROBLEMS_MAX	     4096 /* problems listed; the rest are counted */
 
 enum member_entry_kind { MEMBER_BLOB, MEMBER_SYMLINK, MEMBER_TREE, MEMBER_SUBMODULE, MEMBER_OTHER };
 
+/*
+ * One member, compact (a registry may hold 65,536 of them): its endpoints
+ * and contact are kept in the registry's text, read with member_endpoint()
+ * and member_contact().
+ */
 struct member {
 	char name[MEMBER_NAME_MAX + 1];
+	bool is_self; /* the key of the node that reads the registry */
+	uint8_t nendpoints;
 	uint8_t public_key[WG_KEY_LEN];
 	struct in6_addr addr;
-	char endpoints[MEMBER_MAX_ENDPOINTS][MEMBER_ENDPOINT_MAX + 1];
-	size_t nendpoints;
-	char contact[MEMBER_CONTACT_MAX + 1];
-	bool is_self; /* the key of the node that reads the registry */
+	uint32_t endpoints[MEMBER_MAX_ENDPOINTS]; /* offsets in registry.text */
+	uint32_t contact;			  /* offset in registry.text; 0: none */
 };
 
-/* A rejected file or a warning, with the file's name (as in members/NAME). */
+/*
+ * A rejected file or a warning, with the file's name (as in members/NAME).
+ * Both strings are escaped (escape.h): printable ASCII only, one line each.
+ */
 struct registry_problem {
-	char file[MEMBER_NAME_MAX + 48];
+	char file[8 + 4 * (MEMBER_NAME_MAX + 8) + 1]; /* "members/", 40 bytes escaped */
 	char why[REGISTRY_WHY_MAX];
 	bool warning;
 };
@@ -48,8 +58,12 @@ struct registry {
 	size_t nmembers, members_cap;
 	struct registry_problem *problems;
 	size_t nproblems, problems_cap;
+	size_t nunlisted; /* problems past REGISTRY_PROBLEMS_MAX, counted only */
 	size_t nrejected;
+	size_t nentries, nskipped; /* entries of members/ read, and not read */
 	size_t max_members;
+	char *text; /* the members' strings, each NUL-terminated; offset 0 is "" */
+	size_t textlen, textcap;
 };
 
 void registry_init(struct registry *r, size_t max_members);
@@ -63,11 +77,25 @@ void registry_free(struct registry *r);
 void registry_add_entry(struct registry *r, const char *filename, enum member_entry_kind kind,
 			const uint8_t *data, size_t len);
 /*
+ * How many more entries registry_add_entry() reads: members/ may hold any
+ * number of entries, and each may cost a problem and a log line, so after
+ * max_members + REGISTRY_ENTRY_MARGIN the rest are only counted, the caller
+ * telling how many with registry_skip_entries() rather than handing them
+ * over (a git tree's remaining blobs need not even be looked up).
+ */
+size_t registry_entries_left(const struct registry *r);
+void registry_skip_entries(struct registry *r, size_t n);
+/*
  * After the last entry: members sharing a key or an address are all
  * rejected, the rest sorted by name, and own_public (may be NULL) marked
- * as is_self.
+ * as is_self. Entries not read count as rejected, with one problem on
+ * members/ saying how many; so do problems past the listed ones.
  */
 void registry_finish(struct registry *r, const uint8_t *own_public);
+
+/* Endpoint i (below m->nendpoints) of member m of r, and its contact ("" if none). */
+const char *member_endpoint(const struct registry *r, const struct member *m, size_t i);
+const char *member_contact(const struct registry *r, const struct member *m);
 
 /* "host:port" or "[v6]:port" with a plausible host and a port 1-65535; no lookup. */
 bool member_endpoint_valid(const char *s);

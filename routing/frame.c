@@ -122,7 +122,7 @@ static void decode(const uint8_t *p, struct rt_tlv *t)
 	case RT_TLV_SEQNO_REQ: {
 		const struct rt_tlv_seqno_req *s = (const void *)p;
 		t->seqno_req.seqno = get16(s->seqno);
-		t->seqno_req.hop_count = s->hop_count;
+		t->seqno_req.hop_count = get16(s->hop_count);
 		memcpy(&t->seqno_req.address, s->address, 16);
 		memcpy(t->seqno_req.origin, s->origin, WG_KEY_LEN);
 		break;
@@ -188,7 +188,7 @@ static void encode(uint8_t *p, const struct rt_tlv *t, size_t len)
 	case RT_TLV_SEQNO_REQ: {
 		struct rt_tlv_seqno_req *s = (void *)p;
 		put16(s->seqno, t->seqno_req.seqno);
-		s->hop_count = t->seqno_req.hop_count;
+		put16(s->hop_count, t->seqno_req.hop_count);
 		memcpy(s->address, &t->seqno_req.address, 16);
 		memcpy(s->origin, t->seqno_req.origin, WG_KEY_LEN);
 		break;

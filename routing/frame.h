@@ -82,8 +82,8 @@ struct rt_tlv_route_req {
 struct rt_tlv_seqno_req {
 	struct rt_tlv_hdr h;
 	uint8_t seqno[2];
-	uint8_t hop_count;
-	uint8_t reserved;
+	/* How much further it may go: wider than a hop limit, for it must reach its origin. */
+	uint8_t hop_count[2];
 	uint8_t address[16];
 	uint8_t origin[WG_KEY_LEN];
 };
@@ -115,8 +115,7 @@ struct rt_tlv {
 			uint8_t origin[WG_KEY_LEN];
 		} update;
 		struct {
-			uint16_t seqno;
-			uint8_t hop_count;
+			uint16_t seqno, hop_count;
 			struct in6_addr address;
 			uint8_t origin[WG_KEY_LEN];
 		} seqno_req;

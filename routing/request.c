@@ -19,7 +19,7 @@ bool rt_recently_requested(struct router *r, uint32_t o, uint16_t seqno, uint64_
 	return false;
 }
 
-void rt_send_seqno_request(struct router *r, uint16_t id, uint32_t o, uint16_t seqno, uint8_t hops)
+void rt_send_seqno_request(struct router *r, uint16_t id, uint32_t o, uint16_t seqno, uint16_t hops)
 {
 	struct rt_nbr *n = rt_nbr_get(r, id);
 	const struct rt_origin *e = &r->origins->v[o];
@@ -97,7 +97,7 @@ void rt_on_seqno_request(struct router *r, uint16_t id, const struct rt_tlv *t, 
 		return;
 	uint16_t to = forward_target(r, o, id);
 	if (to != RT_NBR_NONE && !rt_recently_requested(r, o, seqno, now))
-		rt_send_seqno_request(r, to, o, seqno, (uint8_t)(t->seqno_req.hop_count - 1));
+		rt_send_seqno_request(r, to, o, seqno, (uint16_t)(t->seqno_req.hop_count - 1));
 }
 
 /* Someone holds a newer seqno for an origin we speak for (our own former life): outdo it. */

@@ -342,8 +342,14 @@ int router_receive(struct router *r, uint16_t id, const uint8_t *frame, size_t l
 			rt_nbr_ihu(r, id, n, &t, now);
 			break;
 		case RT_TLV_UPDATE:
-			/* Routes only from a link that works both ways. */
-			if (n->cost != RT_METRIC_INF)
+			/*
+			 * Kept from a neighbour once heard, even before our end
+			 * has its IHU: it may see the link up first and send its
+			 * table, which would otherwise be lost until the next one
+			 * 30 s later. Routes through a link not yet up cost
+			 * infinity, so nothing uses them until it is.
+			 */
+			if (n->has_hello)
 				rt_on_update(r, id, n, &t, now);
 			break;
 		case RT_TLV_ROUTE_REQ:
@@ -357,6 +363,28 @@ int router_receive(struct router *r, uint16_t id, const uint8_t *frame, size_t l
 		}
 	}
 	return 0;
+}
+
+static void ask_tables(struct router *r)
+{
+	struct rt_tlv t = {.type = RT_TLV_ROUTE_REQ};
+
+	r->tables_at = 0;
+	for (uint32_t id = 0; id < r->nnbrs; id++) {
+		struct rt_nbr *n = rt_nbr_get(r, (uint16_t)id);
+		if (!n || n->cost == RT_METRIC_INF)
+			continue;
+		rt_emit(r, (uint16_t)id, n, &t);
+		rt_send(r, (uint16_t)id, n);
+	}
+}
+
+void router_request_tables(struct router *r, uint64_t now)
+{
+	if (r->tables_at)
+		return;
+	r->tables_at = now + r->p.flush_delay;
+	rt_deadline(r, r->tables_at);
 }
 
 uint64_t router_tick(struct router *r, uint64_t now)
@@ -380,6 +408,8 @@ uint64_t router_tick(struct router *r, uint64_t now)
 				n->next_dump = UINT64_MAX; /* it gets one when the link comes up */
 		}
 	}
+	if (r->tables_at && now >= r->tables_at)
+		ask_tables(r);
 	if (r->flush_at && now >= r->flush_at)
 		rt_flush(r, now);
 	if (r->repeat_at && now >= r->repeat_at)
@@ -396,6 +426,8 @@ uint64_t router_tick(struct router *r, uint64_t now)
 	}
 	if (r->flush_at)
 		rt_deadline(r, r->flush_at);
+	if (r->tables_at)
+		rt_deadline(r, r->tables_at);
 	if (r->repeat_at)
 		rt_deadline(r, r->repeat_at);
 	if (r->holding)

@@ -72,6 +72,12 @@ void router_set_self(struct router *r, uint32_t self, uint64_t now);
  * is dropped at once, and its id may be reused. Call before rt_origins_put().
  */
 void router_forget_origin(struct router *r, uint32_t origin, uint64_t now);
+/*
+ * New origins are valid here (members the registry just added): ask every
+ * neighbour for its whole table, since what it said of them before was
+ * refused. Requests made in a burst go out once.
+ */
+void router_request_tables(struct router *r, uint64_t now);
 /* Originates (on) or stops originating a route for a stock peer we speak for. */
 void router_proxy(struct router *r, uint32_t origin, bool on, uint64_t now);
 

@@ -14,7 +14,7 @@
 #define RT_URGENT_REPEATS 3		       /* a retraction or new seqno goes out this often */
 #define RT_REQ_CACHE	  1024		       /* seqno requests remembered, direct-mapped */
 #define RT_REQ_RESEND	  NSEC_PER_SEC	       /* the same request goes again after this */
-#define RT_REQ_HOPS	  64		       /* how far a seqno request may be forwarded */
+#define RT_REQ_HOPS	  4096		       /* how far a seqno request may be forwarded */
 #define RT_FD_GC	  (180 * NSEC_PER_SEC) /* feasibility distances of dead routes are forgotten */
 #define RT_DUMP_MIN_GAP	  NSEC_PER_SEC	       /* full tables to one neighbour at most this often */
 
@@ -109,6 +109,7 @@ struct router {
 	uint32_t *pending, npending, pending_cap;
 	uint32_t *repeat, nrepeat, repeat_cap;
 	uint64_t flush_at, repeat_at, next_sweep;
+	uint64_t tables_at; /* when to ask every neighbour for its table; 0: not wanted */
 	uint64_t deadline;
 
 	struct rt_req reqs[RT_REQ_CACHE];
@@ -147,7 +148,8 @@ uint32_t rt_validate(struct router *r, uint16_t id, const uint8_t key[WG_KEY_LEN
 		     const struct in6_addr *addr);
 void rt_outdo(struct router *r, uint32_t o, uint16_t seqno, uint64_t now);
 bool rt_recently_requested(struct router *r, uint32_t o, uint16_t seqno, uint64_t now);
-void rt_send_seqno_request(struct router *r, uint16_t id, uint32_t o, uint16_t seqno, uint8_t hops);
+void rt_send_seqno_request(struct router *r, uint16_t id, uint32_t o, uint16_t seqno,
+			   uint16_t hops);
 void rt_request_seqno(struct router *r, uint32_t o, uint64_t now);
 void rt_on_seqno_request(struct router *r, uint16_t id, const struct rt_tlv *t, uint64_t now);
 

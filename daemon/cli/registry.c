@@ -87,9 +87,26 @@ static bool read_checkout(struct registry *r, const char *dir)
 	struct dirent *e;
 
 	snprintf(path, sizeof(path), "%s/members", dir);
-	DIR *d = opendir(path);
+	/*
+	 * Not through a symbolic link: git stores members/ as a link then, which
+	 * the daemon does not follow (the commit has no members/ directory).
+	 */
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		struct stat st;
+		if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+			fprintf(stderr,
+				"%s: a symbolic link, not a directory: alameshd reads no member "
+				"from it\n",
+				path);
+		else
+			fprintf(stderr, "%s: %s: %s\n", prog_name, path, strerror(errno));
+		return false;
+	}
+	DIR *d = fdopendir(fd);
 	if (!d) {
 		fprintf(stderr, "%s: %s: %s\n", prog_name, path, strerror(errno));
+		close(fd);
 		return false;
 	}
 	while ((e = readdir(d))) {
@@ -110,7 +127,10 @@ static bool read_checkout(struct registry *r, const char *dir)
 	if (n > 1)
 		qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n; i++) {
-		add_file(r, dirfd(d), names[i]);
+		if (registry_entries_left(r))
+			add_file(r, dirfd(d), names[i]);
+		else
+			registry_skip_entries(r, 1);
 		free(names[i]);
 	}
 	free(names);

@@ -5,9 +5,14 @@
 #   wireguard-go  wireguard-go on both ends (MTU 1420)
 #   yggdrasil     yggdrasil on both ends, peered over TCP on the veth (its default MTU)
 #   alamesh       alameshd on both ends (MTU 1420)
+#   alamesh-relay alameshd on A, B and C in a line A - B - C, where A and C
+#                 cannot reach each other's underlay: the routing protocol
+#                 sends A's packets for C through B, which decrypts and
+#                 seals each one again in its receive thread (measured A -> C)
 # each in fresh namespaces, for BENCH_SECONDS (default 10) seconds. Prints
 # Gbit/s for each and the ratios of alamesh to the others. Exits non-zero if
 # any phase failed (the others are still measured and printed).
+# The relay's share of the direct figure is printed too.
 # shellcheck disable=SC2317  # the phases are called by name
 set -u
 # shellcheck source=tests/lib/netns.sh
@@ -16,9 +21,9 @@ set -u
 SECS=${BENCH_SECONDS:-10}
 case $SECS in '' | *[!0-9]* | 0) fail "BENCH_SECONDS must be a positive integer" ;; esac
 need_root
-need_tool ip iperf3 wg wireguard-go yggdrasil python3 ss
+need_tool ip iperf3 wg wireguard-go yggdrasil python3 ss git
 
-PHASES=(veth wireguard-go yggdrasil alamesh)
+PHASES=(veth wireguard-go yggdrasil alamesh alamesh-relay)
 declare -A GBPS=() RETR=()
 PHASE_NO=0
 
@@ -95,6 +100,22 @@ phase_alamesh() {
 	iperf_gbps "$NS_B" "$MA_ADDR" "$SECS" >"$NS_WORK/result.alamesh" || fail "iperf3 over alameshd"
 }
 
+# Static peers A <-> B <-> C and a registry of the three (alameshd_line_start):
+# A's route to C through B comes from the routing protocol.
+phase_alamesh-relay() {
+	need_alamesh
+	netns_line a b c
+	new_node MA
+	new_node MB
+	new_node MC
+	alameshd_line_start
+	ping_until "$NS_A" "$MC_ADDR" 60 || fail "no route A -> C through B"
+	iperf_server iperf "$NS_C"
+	iperf_gbps "$NS_A" "$MC_ADDR" "$SECS" >"$NS_WORK/result.alamesh-relay" ||
+		fail "iperf3 A -> C through B"
+	cp "$NS_WORK/iperf.$NS_A.json" "$NS_WORK/iperf.alamesh-relay.json"
+}
+
 # Runs one phase in a subshell that tears its namespaces down however it
 # ends, so one failing phase does not stop the others.
 run_phase() {
@@ -111,7 +132,9 @@ run_phase() {
 	local rc=$?
 	if [ "$rc" -eq 0 ] && [ -s "$NS_WORK/result.$p" ]; then
 		GBPS[$p]=$(cat "$NS_WORK/result.$p")
-		RETR[$p]=$(retransmits "$NS_WORK/iperf.$NS_PREFIX-b.json")
+		local json=$NS_WORK/iperf.$NS_PREFIX-b.json
+		[ -f "$NS_WORK/iperf.$p.json" ] && json=$NS_WORK/iperf.$p.json
+		RETR[$p]=$(retransmits "$json")
 		info "$p: ${GBPS[$p]} Gbit/s, ${RETR[$p]} retransmits"
 	else
 		info "$p: FAILED"
@@ -152,5 +175,9 @@ for other in wireguard-go yggdrasil; do
 		printf 'alamesh/%-13s n/a\n' "$other"
 	fi
 done
+r=${GBPS[alamesh-relay]:-}
+if [ -n "$m" ] && [ -n "$r" ]; then
+	printf 'relay/direct          %s\n' "$(ratio "$r" "$m")"
+fi
 [ -n "$m" ] || echo "alamesh: FAILED (see above); the other figures are valid" >&2
 exit "$rc"

@@ -6,7 +6,8 @@
 #   alamesh registry check accepts a good registry (exit 0) and reports a
 #   hostile one file by file (exit 1): bad base64, a 31-byte key, the zero
 #   key, duplicate keys, an uppercase name, a symlink, a subdirectory, a
-#   10 MiB file, binary garbage; contrib/registry passes its own check.
+#   10 MiB file, binary garbage; a members/ that is a symbolic link is
+#   refused as the daemon refuses it; contrib/registry passes its own check.
 # Needs no privileges and no network.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -90,10 +91,39 @@ grep -q '^members/garbage.conf: ' "$work/err" || fail "garbage not reported"
 [ "$(cat "$work/out")" = "3 members accepted, 8 files rejected" ] || fail "summary: $(cat "$work/out")"
 pass "check: each hostile file named with its reason; the good ones still accepted"
 
+# A members/ that is a symbolic link: git stores the link, which the daemon
+# does not follow, so the check refuses it too.
+linked=$work/linked
+mkdir -p "$linked" && ln -s "$repo/members" "$linked/members"
+"$alamesh" registry check "$linked" >"$work/out" 2>"$work/err"
+rc=$?
+[ "$rc" = 1 ] || fail "check followed a symlinked members/ (exit $rc: $(cat "$work/out"))"
+grep -q "^$linked/members: a symbolic link, not a directory" "$work/err" ||
+	fail "no clear line for a symlinked members/: $(cat "$work/err")"
+pass "check: a symlinked members/ is refused, as the daemon refuses it"
+
 # The example registry in contrib passes the check its CI job runs.
 "$alamesh" registry check "$top/contrib/registry" >/dev/null 2>&1 || fail "contrib/registry fails its own check"
-grep -q 'alamesh registry check' "$top/contrib/registry/ci/check.sh" || fail "the CI job does not run the check"
-pass "contrib/registry passes"
+out=$(ALAMESH=$alamesh sh "$top/contrib/registry/ci/check.sh" 2>&1) || fail "ci/check.sh: $out"
+[ "$out" = "2 members accepted, 0 files rejected" ] || fail "ci/check.sh said: $out"
+# The workflow is valid YAML, builds from the ALAMESH_GIT variable (no
+# placeholder host) and fails clearly without it.
+wf=$top/contrib/registry/.github/workflows/check.yml
+python3 - "$wf" <<'PY' || fail "the CI workflow"
+import sys, yaml
+wf = yaml.safe_load(open(sys.argv[1]))
+job = wf["jobs"]["check"]
+assert job["env"]["ALAMESH_GIT"] == "${{ vars.ALAMESH_GIT }}", job.get("env")
+steps = "\n".join(s.get("run", "") for s in job["steps"])
+assert "example.org" not in steps, "a placeholder URL"
+assert 'if [ -z "$ALAMESH_GIT" ]' in steps and "::error::" in steps, "no clear failure"
+assert "sh ci/check.sh" in steps
+PY
+build=$(python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["jobs"]["check"]["steps"][1]["run"])' "$wf")
+# No PATH: whatever happens, nothing is installed or fetched here.
+out=$(cd "$work" && ALAMESH_GIT='' PATH=/nonexistent /bin/bash -c "$build" 2>&1) && fail "the build step ran without ALAMESH_GIT"
+printf '%s\n' "$out" | grep -q '::error::set the repository variable ALAMESH_GIT' || fail "the build step's failure: $out"
+pass "contrib/registry passes, through ci/check.sh too; its workflow asks for ALAMESH_GIT"
 
 [ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all registry CLI checks passed"

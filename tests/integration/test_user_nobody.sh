@@ -9,6 +9,7 @@
 # `wg set` from root: a keepalive, a listen port below 1024, a firewall mark
 # and a new private key (a new address on the TUN). `alameshd -t` refuses an
 # unknown user.
+# runs-alongside
 set -u
 # shellcheck source=tests/lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"

@@ -425,17 +425,13 @@ alameshd_pair_start() {
 # but origin validation takes routes only for members, static peers and
 # ourselves, so without it A would refuse a route to C. Sets IA IB IC.
 alameshd_line_start() {
-	local reg=$NS_WORK/registry.git src=$NS_WORK/registry-src n
+	local n
 	IA=$(ifname la) && IB=$(ifname lb) && IC=$(ifname lc) || exit 1
-	git init -q --bare -b main "$reg" || fail "git init --bare"
-	git init -q -b main "$src" && git -C "$src" config user.email t@example.org &&
-		git -C "$src" config user.name test || fail "git init"
-	mkdir -p "$src/members"
-	printf '[Member]\nPublicKey = %s\n' "$MA_PUB" >"$src/members/a.conf"
-	printf '[Member]\nPublicKey = %s\n' "$MB_PUB" >"$src/members/b.conf"
-	printf '[Member]\nPublicKey = %s\n' "$MC_PUB" >"$src/members/c.conf"
-	git -C "$src" add -A . && git -C "$src" commit -qm "a, b and c" &&
-		git -C "$src" push -q "$reg" main 2>/dev/null || fail "publish the registry"
+	registry_init
+	registry_member a "$MA_PUB"
+	registry_member b "$MB_PUB"
+	registry_member c "$MC_PUB"
+	registry_publish "a, b and c"
 	alameshd_conf "$NS_WORK/a.conf" "$IA" "$MA_PRIV" 51820
 	alameshd_conf_peer "$NS_WORK/a.conf" "$MB_PUB" "$U4_BA:51820" 25
 	alameshd_conf "$NS_WORK/b.conf" "$IB" "$MB_PRIV" 51820
@@ -445,12 +441,41 @@ alameshd_line_start() {
 	alameshd_conf_peer "$NS_WORK/c.conf" "$MB_PUB" "$U4_BC:51820" 25
 	for n in a b c; do
 		printf '\n[Registry]\nURL = file://%s\nBranch = main\nInterval = 1h\nCacheDir = %s\n' \
-			"$reg" "$NS_WORK/cache-$n" >>"$NS_WORK/$n.conf"
+			"$REG" "$NS_WORK/cache-$n" >>"$NS_WORK/$n.conf"
 		"$ALAMESHD" -t -c "$NS_WORK/$n.conf" || fail "-t refuses $n.conf"
 	done
 	alameshd_start alameshd-a "$NS_A" "$NS_WORK/a.conf" "$IA" "$MA_ADDR"
 	alameshd_start alameshd-b "$NS_B" "$NS_WORK/b.conf" "$IB" "$MB_ADDR"
 	alameshd_start alameshd-c "$NS_C" "$NS_WORK/c.conf" "$IC" "$MC_ADDR"
+}
+
+# ---- a registry ----------------------------------------------------------------
+
+# registry_init: a bare repository REG ($NS_WORK/registry.git) and a working
+# copy SRC that pushes to it, with an empty members/.
+registry_init() {
+	REG=$NS_WORK/registry.git SRC=$NS_WORK/registry-src
+	git init -q --bare -b main "$REG" || fail "git init --bare"
+	git init -q -b main "$SRC" && git -C "$SRC" config user.email t@example.org &&
+		git -C "$SRC" config user.name test || fail "git init"
+	mkdir -p "$SRC/members"
+}
+
+# registry_member NAME PUB [ENDPOINT...]: writes members/NAME.conf in SRC.
+registry_member() {
+	local name=$1 pub=$2 e
+	shift 2
+	{
+		printf '[Member]\nPublicKey = %s\n' "$pub"
+		for e in "$@"; do printf 'Endpoint = %s\n' "$e"; done
+	} >"$SRC/members/$name.conf"
+}
+
+# registry_publish MESSAGE: commits all of SRC and pushes it to REG; HEAD is the commit.
+registry_publish() {
+	git -C "$SRC" add -A . && git -C "$SRC" commit -qm "$1" &&
+		git -C "$SRC" push -q "$REG" main 2>/dev/null || fail "publish: $1"
+	HEAD=$(git -C "$SRC" rev-parse HEAD)
 }
 
 # ---- wireguard-go -------------------------------------------------------------

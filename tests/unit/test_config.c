@@ -233,15 +233,17 @@ static void test_registry(void **state)
 	assert_false(cfg.registry_allow_empty);
 	assert_false(cfg.registry_require_ff);
 	assert_int_equal(cfg.registry_max_members, 65536);
+	assert_int_equal(cfg.registry_fetch_timeout, 120);
 	free(msgs);
 	config_free(&cfg);
 	assert_int_equal(load(&cfg,
 			      IFACE
 			      "[Registry]\nURL = file:///r\nBranch = members/v2\nInterval = 15m\n"
 			      "CacheDir = /tmp/c\nAllowEmpty = yes\nRequireFastForward = true\n"
-			      "MaxMembers = 10\n",
+			      "MaxMembers = 10\nFetchTimeout = 3\n",
 			      true, &msgs),
 			 0);
+	assert_int_equal(cfg.registry_fetch_timeout, 3);
 	assert_string_equal(cfg.registry_branch, "members/v2");
 	assert_int_equal(cfg.registry_interval, 900);
 	assert_string_equal(cfg.registry_cache_dir, "/tmp/c");
@@ -254,6 +256,14 @@ static void test_registry(void **state)
 	assert_int_equal(cfg.registry_interval, 7200);
 	free(msgs);
 	config_free(&cfg);
+	assert_int_equal(load(&cfg, IFACE "[Registry]\nURL = x\nFetchTimeout = 10m\n", true, &msgs),
+			 0);
+	assert_int_equal(cfg.registry_fetch_timeout, 600);
+	free(msgs);
+	config_free(&cfg);
+	expect_error(IFACE "[Registry]\nURL = x\nFetchTimeout = 0\n", 5,
+		     "invalid FetchTimeout '0'");
+	expect_error(IFACE "[Registry]\nURL = x\nFetchTimeout = 11m\n", 5, "invalid FetchTimeout");
 	expect_error(IFACE "[Registry]\nBranch = main\n", 3, "[Registry] without URL");
 	expect_error(IFACE "[Registry]\nURL = x\nInterval = 5s\n", 5, "invalid Interval '5s'");
 	expect_error(IFACE "[Registry]\nURL = x\nInterval = 8d\n", 5, "invalid Interval");

@@ -69,8 +69,9 @@ static void test_good(void **state)
 	assert_true(r.members[0].is_self);
 	assert_false(r.members[1].is_self);
 	assert_int_equal(r.members[0].nendpoints, 3);
-	assert_string_equal(r.members[0].endpoints[1], "[2001:db8::1]:51820");
-	assert_string_equal(r.members[0].contact, "alice@example.org");
+	assert_string_equal(member_endpoint(&r, &r.members[0], 1), "[2001:db8::1]:51820");
+	assert_string_equal(member_contact(&r, &r.members[0]), "alice@example.org");
+	assert_string_equal(member_contact(&r, &r.members[1]), "");
 	assert_memory_equal(r.members[0].public_key, a, WG_KEY_LEN);
 	char text[64];
 	inet_ntop(AF_INET6, &r.members[0].addr, text, sizeof(text));
@@ -187,6 +188,131 @@ static void test_duplicates_and_cap(void **state)
 	registry_free(&r);
 }
 
+/* Each byte of a problem is printable ASCII: nothing a committer wrote can end a line. */
+static void assert_printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			fail_msg("byte 0x%02x in a problem", (unsigned char)*s);
+}
+
+static void test_names_escaped(void **state)
+{
+	struct registry r;
+
+	(void)state;
+	registry_init(&r, 0);
+	/* git allows any byte but NUL and '/' in a tree entry's name. */
+	add(&r, "evil\nproblem=forged: x\n.conf", "[Member]\nPublicKey = " KEY_A "\n");
+	registry_add_entry(&r, "\x1b[2J\r.conf", MEMBER_SYMLINK, NULL, 0);
+	add(&r, "tab\t\\.md", "");
+	add(&r, "ep.conf", "[Member]\nPublicKey = " KEY_B "\nEndpoint = \x1b[31mred\r:1\n");
+	add(&r, "key.conf", "[Member]\nPublicKey = " KEY_B "\n\x7f\xff = 1\n");
+	registry_finish(&r, NULL);
+	assert_int_equal(r.nmembers, 1);
+	assert_int_equal(r.nproblems, 5);
+	for (size_t i = 0; i < r.nproblems; i++) {
+		assert_printable(r.problems[i].file);
+		assert_printable(r.problems[i].why);
+	}
+	assert_string_equal(r.problems[0].file, "members/evil\\x0aproblem=forged: x\\x0a.conf");
+	assert_string_equal(r.problems[1].file, "members/\\x1b[2J\\x0d.conf");
+	assert_string_equal(r.problems[2].file, "members/tab\\x09\\\\.md");
+	assert_non_null(strstr(r.problems[3].why, "'\\x1b[31mred\\x0d:1'"));
+	assert_non_null(strstr(r.problems[4].why, "'\\x7f\\xff'"));
+	registry_free(&r);
+}
+
+/* members/ may hold any number of entries: only so many are read, and so many problems listed. */
+static void test_bounds(void **state)
+{
+	struct registry r;
+	char name[32];
+
+	(void)state;
+	registry_init(&r, 1);
+	add(&r, "a.conf", "[Member]\nPublicKey = " KEY_A "\n");
+	for (int i = 0; i < REGISTRY_ENTRY_MARGIN + 9; i++) {
+		snprintf(name, sizeof(name), "x%d.md", i);
+		add(&r, name, "");
+	}
+	assert_int_equal(registry_entries_left(&r), 0);
+	registry_skip_entries(&r, 100); /* what a caller did not hand over */
+	registry_finish(&r, NULL);
+	assert_int_equal(r.nmembers, 1);
+	assert_int_equal(r.nentries, 1 + REGISTRY_ENTRY_MARGIN);
+	assert_int_equal(r.nrejected, 109);
+	assert_int_equal(r.nproblems, REGISTRY_ENTRY_MARGIN + 1);
+	const struct registry_problem *last = &r.problems[r.nproblems - 1];
+	assert_string_equal(last->file, "members/");
+	assert_false(last->warning);
+	assert_string_equal(last->why,
+			    "109 more entries not read: at most 1025 are (MaxMembers + 1024)");
+	registry_free(&r);
+
+	/* Past REGISTRY_PROBLEMS_MAX, problems are counted, not kept. */
+	registry_init(&r, 0);
+	for (int i = 0; i < REGISTRY_PROBLEMS_MAX + 50; i++) {
+		snprintf(name, sizeof(name), "b%d.conf", i);
+		add(&r, name, "junk");
+	}
+	registry_finish(&r, NULL);
+	assert_int_equal(r.nrejected, REGISTRY_PROBLEMS_MAX + 50);
+	assert_int_equal(r.nproblems, REGISTRY_PROBLEMS_MAX + 1);
+	assert_string_equal(r.problems[r.nproblems - 1].why,
+			    "50 more problems not listed: at most 4096 are");
+	registry_free(&r);
+}
+
+/* Members are small; their strings live once in the registry's text, a rejected file's not at all.
+ */
+static void test_compact(void **state)
+{
+	struct registry r;
+	char text[MEMBER_FILE_MAX], name[32];
+	uint8_t key[WG_KEY_LEN];
+	char b64[WG_KEY_B64_LEN + 1];
+
+	(void)state;
+	assert_true(sizeof(struct member) <= 128);
+	registry_init(&r, 0);
+	add(&r, "a.conf", "[Member]\nPublicKey = " KEY_A "\nEndpoint = a.example:1\n");
+	size_t used = r.textlen;
+	add(&r, "b.conf",
+	    "[Member]\nPublicKey = " KEY_B "\nEndpoint = b.example:1\nContact = me\njunk\n");
+	assert_int_equal(r.nrejected, 1);
+	assert_int_equal(r.textlen, used);
+	/* Enough long endpoints for the text to move as it grows: every one reads back. */
+	for (int i = 0; i < 300; i++) {
+		memset(key, 0, sizeof(key));
+		key[0] = (uint8_t)i;
+		key[1] = (uint8_t)(i >> 8);
+		key[31] = 0x40;
+		key_to_base64(b64, key);
+		int n = snprintf(text, sizeof(text), "[Member]\nPublicKey = %s\n", b64);
+		for (int j = 0; j < MEMBER_MAX_ENDPOINTS; j++)
+			n += snprintf(text + n, sizeof(text) - (size_t)n,
+				      "Endpoint = h%d-%d.%0200d:%d\n", i, j, 0, j + 1);
+		snprintf(name, sizeof(name), "m%03d.conf", i);
+		add(&r, name, text);
+	}
+	registry_finish(&r, NULL);
+	assert_int_equal(r.nmembers, 301);
+	assert_string_equal(member_endpoint(&r, &r.members[0], 0), "a.example:1");
+	for (size_t i = 1; i < r.nmembers; i++) {
+		const struct member *m = &r.members[i];
+		assert_int_equal(m->nendpoints, MEMBER_MAX_ENDPOINTS);
+		for (size_t j = 0; j < m->nendpoints; j++) {
+			char want[300];
+			snprintf(want, sizeof(want), "h%d-%zu.%0200d:%zu", atoi(m->name + 1), j, 0,
+				 j + 1);
+			assert_string_equal(member_endpoint(&r, m, j), want);
+		}
+	}
+	assert_string_equal(member_endpoint(&r, &r.members[0], 5), "");
+	registry_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +320,9 @@ int main(void)
 	    cmocka_unit_test(test_hostile_files),
 	    cmocka_unit_test(test_entries_ignored),
 	    cmocka_unit_test(test_duplicates_and_cap),
+	    cmocka_unit_test(test_names_escaped),
+	    cmocka_unit_test(test_bounds),
+	    cmocka_unit_test(test_compact),
 	};
 
 	if (!wg_crypto_init())

@@ -443,6 +443,37 @@ static void test_forget_origin(void **state)
 	net_free(net);
 }
 
+/*
+ * An origin that becomes valid later (a member the registry just added):
+ * the neighbours' tables are asked for again, and its route comes at once
+ * instead of with the next full table, 30 s later.
+ */
+static void test_late_origin(void **state)
+{
+	struct net *net = net_new(3);
+	uint8_t key[WG_KEY_LEN];
+
+	(void)state;
+	link_ab(net, 0, 1);
+	link_ab(net, 1, 2);
+	run(net, 10 * NSEC_PER_SEC);
+	uint32_t o = net->nodes[2].origin;
+	memcpy(key, net->origins.v[o].key, WG_KEY_LEN);
+	for (int i = 0; i < 2; i++)
+		router_forget_origin(net->nodes[i].r, o, net->now);
+	net->origins.v[o].refs = 1;
+	assert_true(rt_origins_put(&net->origins, o));
+	run(net, 12 * NSEC_PER_SEC); /* what node 2 says of itself now is refused */
+	assert_int_equal(router_next_hop(net->nodes[0].r, o), RT_NBR_NONE);
+	assert_int_equal(rt_origins_add(&net->origins, key), o); /* the freed id again */
+	for (int i = 0; i < 2; i++)
+		router_request_tables(net->nodes[i].r, net->now);
+	run(net, 14 * NSEC_PER_SEC);
+	assert_int_equal(net->nodes[1].peer_of[router_next_hop(net->nodes[1].r, o)], 2);
+	assert_int_equal(follow(net, 0, 2), 2);
+	net_free(net);
+}
+
 /* Node a starts afresh (a new instance) with tunnels to the nodes in peers[]. */
 static void restart_node(struct net *net, int a, uint64_t seed, const bool peers[MAXN])
 {
@@ -562,7 +593,7 @@ static void test_frame_roundtrip(void **state)
 	in[1].ihu.echo = 42;
 	in[1].ihu.delay = 7;
 	in[2].seqno_req.seqno = 9;
-	in[2].seqno_req.hop_count = 64;
+	in[2].seqno_req.hop_count = 300;
 	memset(in[2].seqno_req.origin, 3, WG_KEY_LEN);
 	rt_frame_begin(&b, buf);
 	for (int i = 0; i < 3; i++)
@@ -585,7 +616,7 @@ static void test_frame_roundtrip(void **state)
 	assert_int_equal(out.ihu.delay, 7);
 	assert_true(rt_frame_next(&it, &out));
 	assert_int_equal(out.type, RT_TLV_SEQNO_REQ);
-	assert_int_equal(out.seqno_req.hop_count, 64);
+	assert_int_equal(out.seqno_req.hop_count, 300);
 	assert_memory_equal(out.seqno_req.origin, in[2].seqno_req.origin, WG_KEY_LEN);
 	assert_false(rt_frame_next(&it, &out));
 	/* A frame fills up at RT_FRAME_MAX. */
@@ -670,6 +701,7 @@ int main(void)
 	    cmocka_unit_test(test_proxy),
 	    cmocka_unit_test(test_forget_origin),
 	    cmocka_unit_test(test_restart),
+	    cmocka_unit_test(test_late_origin),
 	    cmocka_unit_test(test_random_failures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,4 @@
 #!/usr/bin/env bash
-# needs-routing
-#
 # Forwarding through a member: three alameshd in a line A - B - C, where A
 # and C cannot reach each other's underlay. The links are static peers
 # (A <-> B and B <-> C); a registry (a bare git repository read over
@@ -17,13 +15,9 @@
 #   a ping from A with hop limit 1 gets Time Exceeded from B;
 #   iperf3 moves data from A to C and from C to A through B;
 #   B counts the relayed bytes.
-#
-# Pending: it lives in tests/integration/pending/ (which the runner does not
-# read) until the router's routes and peer->is_router are merged with the
-# data path's forwarding; then it moves to tests/integration/.
 set -u
 # shellcheck source=tests/lib/netns.sh
-. "$(dirname "$0")/../../lib/netns.sh"
+. "$(dirname "$0")/../lib/netns.sh"
 
 need_root
 need_tool ip wg ping traceroute6 iperf3 python3 ss git

@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The registry sync (daemon/registry.c) against real repositories made with
+ * git(1), with a device that has no TUN, no socket and no peer: the registry
+ * lists only this node, so applying it touches nothing. The control thread's
+ * part is played by the test, which collects results when it chooses (late,
+ * to catch what the worker must not leave to it).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon/config.h"
+#include "daemon/device.h"
+#include "daemon/registry.h"
+#include "wgproto/crypto.h"
+#include "wgproto/encoding.h"
+
+#define SELF_KEY "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw="
+
+static char top[] = "/tmp/alamesh-test-registry-XXXXXX";
+
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void sh(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (system(cmd) != 0)
+		fail_msg("command failed: %s", cmd);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (!mkdtemp(top))
+		return -1;
+	sh("cd %s && git init -q -b main src && mkdir src/members && "
+	   "printf '[Member]\\nPublicKey = " SELF_KEY "\\n' >src/members/self.conf && "
+	   "git -C src add -A && git -C src -c user.email=t@e -c user.name=t commit -qm one && "
+	   "git clone -q --bare src registry.git",
+	   top);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	sh("rm -rf %s", top);
+	return 0;
+}
+
+struct fixture {
+	struct device *dev;
+	struct config cfg;
+	struct registry_sync *s;
+};
+
+/* url NULL: the test's repository. */
+static void start(struct fixture *f, const char *cache, bool require_ff, const char *url)
+{
+	memset(&f->cfg, 0, sizeof(f->cfg));
+	f->dev = calloc(1, sizeof(*f->dev));
+	assert_non_null(f->dev);
+	assert_true(key_from_base64(f->dev->identity.public_key, SELF_KEY));
+	if (url)
+		snprintf(f->cfg.registry_url, sizeof(f->cfg.registry_url), "%s", url);
+	else
+		snprintf(f->cfg.registry_url, sizeof(f->cfg.registry_url), "file://%s/registry.git",
+			 top);
+	snprintf(f->cfg.registry_branch, sizeof(f->cfg.registry_branch), "main");
+	snprintf(f->cfg.registry_cache_dir, sizeof(f->cfg.registry_cache_dir), "%s/%s", top, cache);
+	mkdir(f->cfg.registry_cache_dir, 0750); /* alameshd makes it first */
+	f->cfg.registry_interval = 3600;
+	f->cfg.registry_fetch_timeout = 30;
+	f->cfg.registry_require_ff = require_ff;
+	f->s = registry_sync_new(f->dev, &f->cfg);
+	assert_non_null(f->s);
+	assert_int_equal(registry_sync_start(f->s), 0);
+}
+
+static void stop(struct fixture *f)
+{
+	registry_sync_free(f->s);
+	free(f->dev);
+}
+
+/* Waits until the worker has posted n results in all (the eventfd counts them). */
+static void wait_posts(struct fixture *f, uint64_t n)
+{
+	uint64_t seen = 0, v;
+
+	for (int i = 0; i < 300 && seen < n; i++) {
+		struct pollfd p = {.fd = registry_sync_fd(f->s), .events = POLLIN};
+		if (poll(&p, 1, 100) > 0 && read(p.fd, &v, sizeof(v)) == sizeof(v))
+			seen += v;
+	}
+	assert_true(seen >= n);
+}
+
+static void collect(struct fixture *f, bool want_ok, const char *want)
+{
+	const char *summary;
+	bool ok;
+	uint64_t gen;
+
+	assert_true(registry_sync_collect(f->s, &summary, &ok, &gen));
+	if (ok != want_ok || !strstr(summary, want))
+		fail_msg("wanted %s with '%s', got: %s", want_ok ? "ok" : "a failure", want,
+			 summary);
+}
+
+/* A line of get=registry, e.g. "applied_time=" gives its value. */
+static char *describe_field(struct fixture *f, const char *key, char *buf, size_t len)
+{
+	char *out, *line;
+	size_t n;
+
+	assert_int_equal(registry_sync_describe(f->s, false, &out, &n), 0);
+	assert_non_null(line = strstr(out, key));
+	line += strlen(key);
+	snprintf(buf, len, "%.*s", (int)strcspn(line, "\n"), line);
+	free(out);
+	return buf;
+}
+
+/*
+ * A force push while the daemon was down, with RequireFastForward: the first
+ * fetch after the start must be checked against the cached commit, even if
+ * the control thread has not applied that commit yet.
+ */
+static void test_fast_forward_at_start(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	start(&f, "cache-ff", true, NULL);
+	wait_posts(&f, 1); /* nothing cached yet: the fetch */
+	collect(&f, true, "applied");
+	stop(&f);
+	sh("cd %s/src && git -c user.email=t@e -c user.name=t commit -q --amend -m rewritten && "
+	   "git push -qf ../registry.git main",
+	   top);
+	start(&f, "cache-ff", true, NULL);
+	/* The cached commit and the fetch, both posted before anything is collected. */
+	wait_posts(&f, 2);
+	collect(&f, false, "refused (RequireFastForward = yes)");
+	stop(&f);
+}
+
+/* A git:// URL whose server accepts and never answers: no fetch ends while a test looks. */
+static int silent_listener(char url[256])
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(fd, 8), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	snprintf(url, 256, "git://127.0.0.1:%u/registry.git", ntohs(sin.sin_port));
+	return fd;
+}
+
+/* After a restart, the time the cached commit was applied, not the restart's. */
+static void test_last_good_time(void **state)
+{
+	struct fixture f;
+	char commit[64], buf[64], silent[256];
+	int lfd = silent_listener(silent);
+
+	(void)state;
+	start(&f, "cache-time", false, NULL);
+	wait_posts(&f, 1);
+	collect(&f, true, "applied");
+	snprintf(commit, sizeof(commit), "%s", describe_field(&f, "\ncommit=", buf, sizeof(buf)));
+	stop(&f);
+	sh("printf '%s\\n1234567890\\n' >%s/cache-time/last-good", commit, top);
+	start(&f, "cache-time", false, silent);
+	wait_posts(&f, 1);
+	collect(&f, true, "(cached)");
+	assert_string_equal(describe_field(&f, "applied_time=", buf, sizeof(buf)), "1234567890");
+	assert_string_equal(describe_field(&f, "last_success=", buf, sizeof(buf)), "1234567890");
+	assert_string_equal(describe_field(&f, "last_attempt=", buf, sizeof(buf)), "0");
+	stop(&f);
+	/* A file from before the time was kept: its mtime. */
+	sh("printf '%s\\n' >%s/cache-time/last-good && touch -d @1500000000 "
+	   "%s/cache-time/last-good",
+	   commit, top, top);
+	start(&f, "cache-time", false, silent);
+	wait_posts(&f, 1);
+	collect(&f, true, "(cached)");
+	assert_string_equal(describe_field(&f, "applied_time=", buf, sizeof(buf)), "1500000000");
+	stop(&f);
+	close(lfd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_fast_forward_at_start),
+	    cmocka_unit_test(test_last_good_time),
+	};
+
+	if (!wg_crypto_init())
+		return 1;
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
