@@ -7,6 +7,8 @@
 #   a square A - B - C - D - A: the link A uses towards C is cut (silently:
 #   the veth goes down), traffic moves to the other way round, and the time
 #   it took is printed;
+#   a member whose phone runs stock WireGuard (wireguard-go, AllowedIPs
+#   fc00::/7 towards bob) is announced by bob: A and C reach it through B;
 #   a member that announces an address that is not its own (a crafted frame
 #   from wgprobe, under a registry key) is ignored, and so is a key that is
 #   no member;
@@ -21,8 +23,8 @@ need_alamesh
 [ -x "$ALAMESH" ] || fail "alamesh not built: $ALAMESH"
 export ALAMESH_COLOR_MODE=never
 
-NA=$NS_PREFIX-a NB=$NS_PREFIX-b NC=$NS_PREFIX-c ND=$NS_PREFIX-d
-for ns in "$NA" "$NB" "$NC" "$ND"; do ns_add "$ns"; done
+NA=$NS_PREFIX-a NB=$NS_PREFIX-b NC=$NS_PREFIX-c ND=$NS_PREFIX-d NP=$NS_PREFIX-p
+for ns in "$NA" "$NB" "$NC" "$ND" "$NP"; do ns_add "$ns"; done
 # link N X Y: a veth between X (10.N.0.1) and Y (10.N.0.2); its ends are vNx, vNy.
 link() {
 	local n=$1 x=$2 y=$3 vx vy
@@ -38,23 +40,25 @@ link 1 "$NA" "$NB" # A 10.1.0.1 - B 10.1.0.2
 link 2 "$NB" "$NC" # B 10.2.0.1 - C 10.2.0.2
 link 3 "$NC" "$ND" # C 10.3.0.1 - D 10.3.0.2, down until the square
 link 4 "$ND" "$NA" # D 10.4.0.1 - A 10.4.0.2, down until the square
+link 5 "$NB" "$NP" # B 10.5.0.1 - the phone 10.5.0.2
 V3=$(ifname v3x) V4=$(ifname v4y)
 must "cut C-D" ip -n "$NC" link set "$V3" down
 must "cut D-A" ip -n "$NA" link set "$V4" down
 if nsx "$NA" ping -c1 -W1 10.2.0.2 >/dev/null 2>&1; then fail "A reaches C's underlay"; fi
 pass "underlay: a line A - B - C; A cannot reach C's underlay (B does not forward IP)"
 
-for v in MA MB MC MD MM; do new_node "$v"; done
+for v in MA MB MC MD MM MP; do new_node "$v"; done
 IA=$(ifname ma) IB=$(ifname mb) IC=$(ifname mc) ID=$(ifname md)
 
-step "the registry: alice, bob, carol, dave, mallory"
+step "the registry: alice, bob, carol, dave, mallory, and a phone"
 registry_init
 registry_member alice "$MA_PUB" 10.1.0.1:51820 10.4.0.2:51820
 registry_member bob "$MB_PUB" 10.1.0.2:51820 10.2.0.1:51820
 registry_member carol "$MC_PUB" 10.2.0.2:51820 10.3.0.1:51820
 registry_member dave "$MD_PUB" 10.3.0.2:51820 10.4.0.1:51820
 registry_member mallory "$MM_PUB" # behind NAT: dials in
-registry_publish "five members"
+registry_member phone "$MP_PUB"    # a stock WireGuard app, dials bob
+registry_publish "six members"
 touch "$REG/git-daemon-export-ok"
 ns_spawn gitd "$NB" git daemon --reuseaddr --base-path="$NS_WORK" --export-all \
 	--listen=10.1.0.2 --listen=10.2.0.1 --port=9418 "$NS_WORK"
@@ -99,6 +103,22 @@ iperf_server iperf-c "$NC"
 gbps=$(iperf_gbps "$NA" "$MC_ADDR" 3) || fail "iperf3 A -> C through B"
 pass "iperf3 A -> C through B: $gbps Gbit/s"
 proc_stop iperf-c TERM 5
+
+step "a phone with stock WireGuard connects to bob; the mesh reaches it through him"
+IP=$(ifname wp)
+wggo_start phone "$NP" "$IP" "$MP_KEYFILE" 51820 "$MP_ADDR"
+wggo_peer "$NP" "$IP" "$MB_PUB" fc00::/7 10.5.0.1:51820 25
+wait_for "grep -q 'peer $MP_PUB speaks no routing' ${PROC_LOG[alameshd-b]}" 20 ||
+	fail "bob did not take the phone for stock WireGuard"
+[ "$(route_of "$IB" "$MP_ADDR" | cut -f3)" = direct ] || fail "bob: $(route_of "$IB" "$MP_ADDR")"
+for i in "$IA" "$IC"; do
+	wait_for "[ \"\$(next_member $i $MP_ADDR)\" = bob ]" 20 ||
+		fail "$i has no route to the phone through bob: $(route_of "$i" "$MP_ADDR")"
+done
+ping_until "$NC" "$MP_ADDR" 15 || fail "no ping C -> the phone"
+ping_ok "$NA" "$MP_ADDR" 3 || fail "ping A -> the phone"
+ping_ok "$NP" "$MC_ADDR" 3 || fail "ping the phone -> C"
+pass "bob announces the phone; A and C reach it through him, and it reaches C"
 
 step "a member announces an address that is not its own"
 python3 - "$MM_PUB" "$MA_PUB" "$NS_WORK/bogus" <<'EOF'
