@@ -139,52 +139,45 @@ struct wg_keypair *peer_begin_send(struct peer *p, uint64_t now, uint32_t n, boo
 	return kp;
 }
 
-void send_keepalive(struct peer *p, uint64_t now)
+/*
+ * One message through p's tunnel, now: a keepalive (len 0), or a payload
+ * that is not an IP packet (a routing frame, which counts as data for the
+ * timers). Without a usable session it asks for one; the message is lost,
+ * as neither waits: a keepalive is moot then, and routing repeats itself.
+ */
+static bool send_one(struct peer *p, const uint8_t *payload, size_t len, bool data, uint64_t now)
 {
-	uint8_t buf[WG_KEEPALIVE_SIZE];
+	uint8_t
+	    buf[sizeof(struct wg_msg_data) + RT_FRAME_MAX + WG_PADDING_MULTIPLE + WG_AEAD_TAG_LEN];
 	struct sockaddr_in6 dst;
 	struct wg_keypair *kp;
 	uint64_t counter;
 
 	pthread_mutex_lock(&p->lock);
-	kp = peer_begin_send(p, now, 1, false, &counter, &dst);
+	kp = peer_begin_send(p, now, 1, data, &counter, &dst);
 	pthread_mutex_unlock(&p->lock);
 	if (!kp) {
 		peer_want_handshake(p);
-		return;
-	}
-	size_t len = wg_transport_seal(buf, 0, p->dev->mtu, kp, counter);
-	wg_keypair_put(kp);
-	if (send_datagram(p->dev, &dst, buf, len) == 0)
-		atomic_fetch_add(&p->tx_bytes, len);
-}
-
-bool send_payload(struct peer *p, const uint8_t *payload, size_t len, uint64_t now)
-{
-	static uint8_t buf[sizeof(struct wg_msg_data) + RT_FRAME_MAX + WG_PADDING_MULTIPLE +
-			   WG_AEAD_TAG_LEN]; /* control thread only */
-	struct sockaddr_in6 dst;
-	struct wg_keypair *kp;
-	uint64_t counter;
-
-	if (len > RT_FRAME_MAX)
-		return false;
-	pthread_mutex_lock(&p->lock);
-	kp = peer_begin_send(p, now, 1, true, &counter, &dst);
-	pthread_mutex_unlock(&p->lock);
-	if (!kp) {
-		/* Like data: no usable session asks for one; this frame is lost (routing repeats).
-		 */
-		peer_want_handshake(p);
 		return false;
 	}
-	memcpy(buf + sizeof(struct wg_msg_data), payload, len);
+	if (len)
+		memcpy(buf + sizeof(struct wg_msg_data), payload, len);
 	size_t n = wg_transport_seal(buf, (uint32_t)len, p->dev->mtu, kp, counter);
 	wg_keypair_put(kp);
 	if (send_datagram(p->dev, &dst, buf, n) != 0)
 		return false;
 	atomic_fetch_add(&p->tx_bytes, n);
 	return true;
+}
+
+void send_keepalive(struct peer *p, uint64_t now)
+{
+	send_one(p, NULL, 0, false, now);
+}
+
+bool send_payload(struct peer *p, const uint8_t *payload, size_t len, uint64_t now)
+{
+	return len <= RT_FRAME_MAX && send_one(p, payload, len, true, now);
 }
 
 /* After a handshake: what waited for it goes out, or a keepalive confirms the session. */
