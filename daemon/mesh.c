@@ -103,6 +103,7 @@ int mesh_init(struct device *dev)
 	if (dev->self_origin == RT_ORIGIN_NONE || !dev->rt_queue)
 		return -ENOMEM;
 	rt_params_default(&params);
+	params.start_clock = (uint32_t)(now_wall() / NSEC_PER_SEC);
 	dev->router =
 	    router_new(&params, &ops, dev, &dev->origins, dev->self_origin, rseed, now_mono());
 	if (!dev->max_peers)

@@ -469,7 +469,7 @@ struct router *router_new(const struct rt_params *params, const struct rt_ops *o
 		router_free(r);
 		return NULL;
 	}
-	r->dests[self].seqno = (uint16_t)rt_random(r);
+	r->dests[self].seqno = (uint16_t)r->p.start_clock;
 	originate_self(r, now);
 	return r;
 }
@@ -507,7 +507,8 @@ void router_set_self(struct router *r, uint32_t self, uint64_t now)
 	uint32_t prev = r->self;
 	r->self = self;
 	struct rt_dest *d = &r->dests[self];
-	uint16_t seqno = (uint16_t)rt_random(r);
+	/* The clock now, as at a start; newer still if we had heard of this key before. */
+	uint16_t seqno = (uint16_t)(r->p.start_clock + (now - r->started) / NSEC_PER_SEC);
 	d->seqno = rt_seq_newer(d->seqno, seqno) ? (uint16_t)(d->seqno + 1) : seqno;
 	originate_self(r, now);
 	rt_select_route(r, prev, now);

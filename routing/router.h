@@ -36,6 +36,15 @@ struct rt_params {
 	uint64_t hold_time;	  /* ns after start during which only direct routes are used */
 	uint32_t hop_cost;	  /* metric of a perfect, zero-latency link */
 	uint32_t proxy_cost;	  /* metric announced for a stock WireGuard peer we speak for */
+	/*
+	 * The wall clock in seconds when the router starts: its first seqno.
+	 * Each start of a node must announce a newer seqno than the last did,
+	 * or the routes its former selves left behind (newer in the modular
+	 * order than a random new one, older than a third) can order the
+	 * seqnos in a circle, and loop. A clock makes them rise across starts
+	 * for 9 hours of uptime, far longer than any route outlives its node.
+	 */
+	uint32_t start_clock;
 };
 
 void rt_params_default(struct rt_params *p);

@@ -172,9 +172,13 @@ static void reschedule(struct sim *s, struct sim_node *x, bool ticked, uint64_t 
 
 static void start_router(struct sim *s, struct sim_node *x)
 {
+	/* The node's wall clock at its start, as the daemon passes it: virtual time. */
+	struct rt_params p = s->params;
+
+	p.start_clock = (uint32_t)(s->now / NSEC_PER_SEC);
 	x->incarnation++;
 	x->wake = SIM_NEVER;
-	x->r = router_new(&s->params, &s->ops, x, &s->origins, x->id,
+	x->r = router_new(&p, &s->ops, x, &s->origins, x->id,
 			  sim_seed_of(s->opt->seed, x->id, x->incarnation), s->now);
 	if (!x->r) {
 		sim_fail(s, "router_new failed for node %u", x->id);

@@ -481,6 +481,7 @@ static void restart_node(struct net *net, int a, uint64_t seed, const bool peers
 	struct rt_params p;
 
 	rt_params_default(&p);
+	p.start_clock = (uint32_t)(net->now / NSEC_PER_SEC);
 	router_free(x->r);
 	x->r = router_new(&p, &ops, x, &net->origins, x->origin, seed, net->now);
 	assert_non_null(x->r);
