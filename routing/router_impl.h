@@ -14,7 +14,7 @@
 #define RT_URGENT_REPEATS 3		       /* a retraction or new seqno goes out this often */
 #define RT_REQ_CACHE	  1024		       /* seqno requests remembered, direct-mapped */
 #define RT_REQ_RESEND	  NSEC_PER_SEC	       /* the same request goes again after this */
-#define RT_REQ_HOPS	  4096		       /* how far a seqno request may be forwarded */
+#define RT_REQ_HOPS	  0xffff	       /* how far a seqno request may be forwarded */
 #define RT_FD_GC	  (180 * NSEC_PER_SEC) /* feasibility distances of dead routes are forgotten */
 #define RT_DUMP_MIN_GAP	  NSEC_PER_SEC	       /* full tables to one neighbour at most this often */
 
