@@ -59,7 +59,13 @@ struct registry_sync {
 	pthread_cond_t cond;
 	bool want, stop;
 	uint64_t requested; /* requests for a sync so far (SIGHUP, alamesh sync) */
-	struct sync_result *ready;
+	/*
+	 * Results not collected yet: the newest commit to apply, and the newest
+	 * failure after it. A failure never displaces a commit still to be
+	 * applied: a fetch refused at once at start-up must not lose the cached
+	 * commit posted just before it.
+	 */
+	struct sync_result *ready, *ready_failed;
 	/*
 	 * Worker only: the last commit built for applying (the cached one at
 	 * start-up), which a new one must descend from. Set here rather than
@@ -306,8 +312,15 @@ static void post(struct registry_sync *s, struct sync_result *r)
 	if (!r)
 		return;
 	pthread_mutex_lock(&s->lock);
-	result_free(s->ready); /* not collected yet: the newer one wins */
-	s->ready = r;
+	/* Not collected yet: the newer one wins, except over a commit to apply. */
+	result_free(s->ready_failed);
+	s->ready_failed = NULL;
+	if (r->ok) {
+		result_free(s->ready);
+		s->ready = r;
+	} else {
+		s->ready_failed = r;
+	}
 	pthread_mutex_unlock(&s->lock);
 	if (write(s->event_fd, &one, sizeof(one)) < 0)
 		log_warn("registry: eventfd: %s", strerror(errno));
@@ -468,6 +481,7 @@ void registry_sync_free(struct registry_sync *s)
 		}
 	}
 	result_free(s->ready);
+	result_free(s->ready_failed);
 	result_free(s->current);
 	free(s->problems);
 	close(s->event_fd);
@@ -640,36 +654,23 @@ static void take_problems(struct registry_sync *s, struct sync_result *r)
 	s->problems_applied = r->ok;
 }
 
-bool registry_sync_collect(struct registry_sync *s, const char **summary, bool *ok, uint64_t *gen)
+/* One result: applied if it is a commit, recorded (and freed) if a failure. */
+static bool collect_one(struct registry_sync *s, struct sync_result *r)
 {
-	uint64_t v;
-	struct sync_result *r;
 	struct diff d = {0};
 
-	while (read(s->event_fd, &v, sizeof(v)) > 0)
-		;
-	pthread_mutex_lock(&s->lock);
-	r = s->ready;
-	s->ready = NULL;
-	pthread_mutex_unlock(&s->lock);
-	if (!r)
-		return false;
-	*summary = s->summary;
-	*gen = r->gen;
 	/* The cached commit is no attempt: it says when the last success was. */
 	if (!r->from_cache)
 		s->last_attempt = r->when;
 	take_problems(s, r);
 	if (!r->ok) {
-		*ok = false;
 		snprintf(s->last_error, sizeof(s->last_error), "%s", r->error);
 		snprintf(s->summary, sizeof(s->summary), "sync failed: %s (keeping %s)", r->error,
 			 s->applied[0] ? "the applied commit" : "no members");
 		log_warn("registry: %s", s->summary);
 		result_free(r);
-		return true;
+		return false;
 	}
-	*ok = true;
 	bool new_commit = strcmp(r->commit, s->applied) != 0;
 	if (r->forced)
 		log_warn("registry: %s was force-pushed to %.12s, not a descendant of %.12s: "
@@ -696,6 +697,30 @@ bool registry_sync_collect(struct registry_sync *s, const char **summary, bool *
 		log_info("registry: %s", s->summary);
 	result_free(s->current);
 	s->current = r;
+	return true;
+}
+
+bool registry_sync_collect(struct registry_sync *s, const char **summary, bool *ok, uint64_t *gen)
+{
+	uint64_t v;
+	struct sync_result *r, *failed;
+
+	while (read(s->event_fd, &v, sizeof(v)) > 0)
+		;
+	pthread_mutex_lock(&s->lock);
+	r = s->ready;
+	failed = s->ready_failed;
+	s->ready = s->ready_failed = NULL;
+	pthread_mutex_unlock(&s->lock);
+	if (!r && !failed)
+		return false;
+	*summary = s->summary;
+	/* The failure came after the commit: its outcome is the newest. */
+	*gen = failed ? failed->gen : r->gen;
+	if (r)
+		*ok = collect_one(s, r);
+	if (failed)
+		*ok = collect_one(s, failed);
 	return true;
 }
 

@@ -147,6 +147,7 @@ static char *describe_field(struct fixture *f, const char *key, char *buf, size_
 static void test_fast_forward_at_start(void **state)
 {
 	struct fixture f;
+	char buf[64];
 
 	(void)state;
 	start(&f, "cache-ff", true, NULL);
@@ -160,6 +161,33 @@ static void test_fast_forward_at_start(void **state)
 	/* The cached commit and the fetch, both posted before anything is collected. */
 	wait_posts(&f, 2);
 	collect(&f, false, "refused (RequireFastForward = yes)");
+	/* The refusal keeps the cached commit, which was applied first. */
+	assert_string_not_equal(describe_field(&f, "\ncommit=", buf, sizeof(buf)), "(none)");
+	stop(&f);
+}
+
+/*
+ * A remote that fails at once at start-up (here a path with no repository):
+ * its failure, posted before the control thread collects anything, must not
+ * displace the cached commit posted before it.
+ */
+static void test_cached_survives_fast_failure(void **state)
+{
+	struct fixture f;
+	char url[256], commit[64], buf[64];
+
+	(void)state;
+	start(&f, "cache-fast", false, NULL);
+	wait_posts(&f, 1);
+	collect(&f, true, "applied");
+	snprintf(commit, sizeof(commit), "%s", describe_field(&f, "\ncommit=", buf, sizeof(buf)));
+	stop(&f);
+	snprintf(url, sizeof(url), "file://%s/no-such.git", top);
+	start(&f, "cache-fast", false, url);
+	wait_posts(&f, 2);
+	collect(&f, false, "sync failed");
+	assert_string_equal(describe_field(&f, "\ncommit=", buf, sizeof(buf)), commit);
+	assert_string_not_equal(describe_field(&f, "last_error=", buf, sizeof(buf)), "(none)");
 	stop(&f);
 }
 
@@ -215,6 +243,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_fast_forward_at_start),
+	    cmocka_unit_test(test_cached_survives_fast_failure),
 	    cmocka_unit_test(test_last_good_time),
 	};
 
