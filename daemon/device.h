@@ -75,6 +75,8 @@ struct peer {
 	uint16_t nbr;	       /* its id in dev->router, RT_NBR_NONE if not a neighbour */
 	bool stock;	       /* this session speaks no routing: a stock WireGuard peer */
 	bool proxied;	       /* we announce its address for it */
+	bool held_back;	       /* a member with no direct route to it (mesh.c update_hold) */
+	bool spoke_routing;    /* a hello has come from it, in this session or an earlier one */
 	atomic_bool is_router; /* read by the receive thread: may relay others' packets */
 	bool dial, dial_was;   /* chosen by the peering policy: we keep a session to it */
 	uint64_t next_dial, dial_backoff;

@@ -23,7 +23,11 @@
 /*
  * Where packets to an origin go: the router's next hop; else, for an
  * origin we have a peer for, that peer directly (a stock peer, or one the
- * router has not heard yet: sending to it starts a handshake); else none.
+ * router has not heard yet); else none, and the sender is told at once
+ * (ICMPv6 Destination Unreachable). A static peer keeps WireGuard's rule,
+ * a packet to it starts a handshake; a registry member with no session is
+ * held back: sessions to members are the peering policy's to make, and
+ * its packets would wait for a handshake nobody may start.
  */
 static void install(struct device *dev, uint32_t o, uint16_t nbr)
 {
@@ -34,8 +38,8 @@ static void install(struct device *dev, uint32_t o, uint16_t nbr)
 		return;
 	if (nbr < dev->nbr_peer_cap && nbr != RT_NBR_LOCAL)
 		to = dev->nbr_peer[nbr];
-	if (!to)
-		to = device_find_peer(dev, e->key);
+	if (!to && (to = device_find_peer(dev, e->key)) && to->held_back)
+		to = NULL;
 	if (to && !route_table_replace(&dev->routes, &e->addr, to, NULL))
 		log_error("mesh: out of memory installing a route");
 	else if (!to)
@@ -296,9 +300,35 @@ static void dial(struct peer *p, uint64_t now)
 	handshake_send_initiation(p, false);
 }
 
-static void scan_peer(struct device *dev, struct peer *p, uint64_t now)
+/*
+ * Whether packets to a member may go to it directly when the router knows
+ * no way there, or are answered Destination Unreachable at once. A member
+ * that speaks routing is reachable when the router says so: a session
+ * whose hellos stopped (its daemon is gone) outlives it by minutes. One not
+ * heard yet may be sent to while a session is up (a stock WireGuard peer,
+ * or the first moments of a session), or while our first dial to it is
+ * under way, as WireGuard would; not once that has failed, nor when we do
+ * not dial it (it has no endpoint, or MaxPeers left it out).
+ */
+static void update_hold(struct device *dev, struct peer *p, bool session)
 {
-	bool session = has_session(p, now);
+	struct rt_nbr_info ni;
+
+	if (p->nbr != RT_NBR_NONE && router_neighbour_info(dev->router, p->nbr, &ni) && ni.heard)
+		p->spoke_routing = true;
+	bool first_dial = p->dial && p->dial_backoff <= MESH_DIAL_MIN;
+	bool hold =
+	    p->from_registry && !p->stock && (p->spoke_routing || (!session && !first_dial));
+
+	if (hold == p->held_back)
+		return;
+	p->held_back = hold;
+	if (p->origin != RT_ORIGIN_NONE)
+		reinstall(dev, p->origin);
+}
+
+static void scan_session(struct device *dev, struct peer *p, bool session, uint64_t now)
+{
 	struct rt_nbr_info ni;
 
 	if (!session) {
@@ -328,6 +358,14 @@ static void scan_peer(struct device *dev, struct peer *p, uint64_t now)
 		peer_name(p, name);
 		log_info("mesh: peer %s speaks no routing: announcing its address for it", name);
 	}
+}
+
+static void scan_peer(struct device *dev, struct peer *p, uint64_t now)
+{
+	bool session = has_session(p, now);
+
+	scan_session(dev, p, session, now);
+	update_hold(dev, p, session);
 }
 
 void mesh_tick(struct device *dev, uint64_t now)
@@ -360,7 +398,10 @@ static uint64_t pair_score(const uint8_t a[WG_KEY_LEN], const uint8_t b[WG_KEY_L
 	memcpy(in, a_first ? a : b, WG_KEY_LEN);
 	memcpy(in + WG_KEY_LEN, a_first ? b : a, WG_KEY_LEN);
 	crypto_generichash(h, sizeof(h), in, sizeof(in), NULL, 0);
-	memcpy(&v, h, sizeof(v));
+	/* Its first 8 bytes, little-endian: every host chooses alike. */
+	v = 0;
+	for (size_t i = 8; i-- > 0;)
+		v = v << 8 | h[i];
 	return v;
 }
 

@@ -100,7 +100,7 @@ void rt_on_seqno_request(struct router *r, uint16_t id, const struct rt_tlv *t, 
 		rt_send_seqno_request(r, to, o, seqno, (uint16_t)(t->seqno_req.hop_count - 1));
 }
 
-/* Someone holds a newer seqno for an origin we speak for (our own former life): outdo it. */
+/* Someone holds a newer seqno for our own address (our own former life): outdo it. */
 void rt_outdo(struct router *r, uint32_t o, uint16_t seqno, uint64_t now)
 {
 	struct rt_dest *d = &r->dests[o];
@@ -108,6 +108,23 @@ void rt_outdo(struct router *r, uint32_t o, uint16_t seqno, uint64_t now)
 	if (!rt_seq_newer(seqno, d->seqno))
 		return;
 	d->seqno = (uint16_t)(seqno + 1);
+	rt_trigger(r, o, true, now);
+}
+
+/*
+ * Another member announces an origin we proxy too (a stock WireGuard peer
+ * with sessions to both of us) with a newer seqno: take that seqno, but go
+ * no further. Outdoing it, as for our own address, would have the two of
+ * us raise the seqno in turn without end; equal, each route competes on
+ * its metric.
+ */
+void rt_catch_up(struct router *r, uint32_t o, uint16_t seqno, uint64_t now)
+{
+	struct rt_dest *d = &r->dests[o];
+
+	if (!rt_seq_newer(seqno, d->seqno))
+		return;
+	d->seqno = seqno;
 	rt_trigger(r, o, true, now);
 }
 

@@ -202,7 +202,7 @@ void rt_on_update(struct router *r, uint16_t id, struct rt_nbr *n, const struct 
 		return;
 	}
 	if (rt_is_local(r, o) && metric != RT_METRIC_INF)
-		rt_outdo(r, o, seqno, now);
+		rt_catch_up(r, o, seqno, now);
 	if (!rt_ensure_routes(r, n, o))
 		return;
 	struct rt_dest *d = &r->dests[o];

@@ -12,7 +12,9 @@
 #   a member that announces an address that is not its own (a crafted frame
 #   from wgprobe, under a registry key) is ignored, and so is a key that is
 #   no member;
-#   a member removed from the registry disappears from every route table.
+#   a member removed from the registry disappears from every route table;
+#   a member whose daemon stops is unreachable at once: A's ping to it gets
+#   ICMPv6 Destination Unreachable rather than waiting on a dead session.
 set -u
 # shellcheck source=tests/lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
@@ -200,6 +202,23 @@ done
 if nsx "$NA" ping -6 -c 2 -W 1 "$MC_ADDR" >/dev/null 2>&1; then fail "A still reaches carol"; fi
 pass "carol is gone from every route table, and unreachable"
 for n in a b c d; do
+	proc_alive "alameshd-$n" || fail "alameshd-$n died"
+done
+
+step "dave's daemon stops: a member still in the registry, unreachable"
+proc_stop alameshd-d TERM 5
+for i in "$IA" "$IB"; do
+	wait_for "[ -z \"\$(route_of $i $MD_ADDR)\" ]" 30 ||
+		fail "$i still routes dave: $(route_of "$i" "$MD_ADDR")"
+done
+# The sessions to dave outlive it by minutes; its packets must not wait on them.
+t0=$(date +%s.%N)
+out=$(nsx "$NA" ping -6 -c 1 -W 5 "$MD_ADDR" 2>&1) && fail "A still reaches dave: $out"
+took=$(python3 -c "print('%.2f' % ($(date +%s.%N) - $t0))")
+grep -q "Destination unreachable" <<<"$out" ||
+	fail "no ICMPv6 Destination Unreachable for dave: $out"
+pass "A's ping to dave fails with Destination Unreachable, after ${took} s"
+for n in a b; do
 	proc_alive "alameshd-$n" || fail "alameshd-$n died"
 done
 pass "routing between members, over the registry"

@@ -39,6 +39,8 @@ struct node {
 	int peer_of[MAXN];     /* neighbour id -> node index, -1 = none */
 	uint16_t nbr_to[MAXN]; /* node index -> our neighbour id for it */
 	bool link_up[MAXN];    /* frames to that node are delivered */
+	uint64_t delay[MAXN];  /* one way to that node, 0 = DELAY */
+	unsigned loss[MAXN];   /* percent of frames to that node lost */
 	uint16_t nh[64];       /* origin -> next hop, as ops->route reported it */
 };
 
@@ -50,7 +52,16 @@ struct net {
 	size_t nq;
 	uint64_t now;
 	size_t sent;
+	uint64_t rng; /* for losses: the same every run */
 };
+
+static unsigned percent(struct net *net)
+{
+	net->rng ^= net->rng << 13;
+	net->rng ^= net->rng >> 7;
+	net->rng ^= net->rng << 17;
+	return (unsigned)(net->rng % 100);
+}
 
 static void op_send(void *ctx, uint16_t nbr, const uint8_t *frame, size_t len)
 {
@@ -61,10 +72,12 @@ static void op_send(void *ctx, uint16_t nbr, const uint8_t *frame, size_t len)
 	net->sent++;
 	if (b < 0 || !a->link_up[b] || net->nq == MAXQ)
 		return;
+	if (a->loss[b] && percent(net) < a->loss[b])
+		return;
 	struct frame *f = &net->q[net->nq++];
 	f->to = b;
 	f->nbr = net->nodes[b].nbr_to[a->idx];
-	f->at = net->now + DELAY;
+	f->at = net->now + (a->delay[b] ? a->delay[b] : DELAY);
 	f->len = len;
 	memcpy(f->data, frame, len);
 }
@@ -87,6 +100,7 @@ static struct net *net_new(int n)
 	assert_non_null(net);
 	net->q = calloc(MAXQ, sizeof(*net->q));
 	assert_non_null(net->q);
+	net->rng = 0x9e3779b97f4a7c15ull;
 	assert_true(rt_origins_init(&net->origins, seed));
 	net->n = n;
 	for (int i = 0; i < n; i++) {
@@ -134,6 +148,13 @@ static void link_ab(struct net *net, int a, int b)
 	y->peer_of[ib] = a;
 	y->nbr_to[a] = ib;
 	x->link_up[b] = y->link_up[a] = true;
+}
+
+/* The link a-b's one-way delay and loss, the same both ways. */
+static void shape(struct net *net, int a, int b, uint64_t delay, unsigned loss)
+{
+	net->nodes[a].delay[b] = net->nodes[b].delay[a] = delay;
+	net->nodes[a].loss[b] = net->nodes[b].loss[a] = loss;
 }
 
 /* A silent failure: frames stop both ways, the routers find out by themselves. */
@@ -219,15 +240,27 @@ static void run(struct net *net, uint64_t until)
 struct find_ctx {
 	uint32_t origin;
 	uint32_t metric;
+	uint16_t seqno;
 };
 
 static int find_cb(const struct rt_route_info *ri, void *ctx)
 {
 	struct find_ctx *c = ctx;
 
-	if (ri->origin == c->origin)
+	if (ri->origin == c->origin) {
 		c->metric = ri->metric;
+		c->seqno = ri->seqno;
+	}
 	return 0;
+}
+
+static uint16_t seqno_at(struct net *net, int a, uint32_t origin)
+{
+	struct find_ctx c = {.origin = origin, .metric = RT_METRIC_INF};
+
+	router_foreach_route(net->nodes[a].r, net->now, find_cb, &c);
+	assert_int_not_equal(c.metric, RT_METRIC_INF);
+	return c.seqno;
 }
 
 static uint32_t metric_to(struct net *net, int a, int d)
@@ -400,6 +433,116 @@ static void test_proxy(void **state)
 	run(net, 16 * NSEC_PER_SEC);
 	assert_int_equal(router_next_hop(net->nodes[0].r, phone), RT_NBR_NONE);
 	assert_int_equal(router_next_hop(net->nodes[1].r, phone), RT_NBR_NONE);
+	net_free(net);
+}
+
+static struct rt_nbr_info nbr_info(struct net *net, int a, int b)
+{
+	struct rt_nbr_info ni;
+
+	assert_true(router_neighbour_info(net->nodes[a].r, net->nodes[a].nbr_to[b], &ni));
+	return ni;
+}
+
+static int next_node(struct net *net, int a, int d)
+{
+	return net->nodes[a].peer_of[router_next_hop(net->nodes[a].r, net->nodes[d].origin)];
+}
+
+/*
+ * The link cost comes from the measured RTT and loss: a triangle whose
+ * direct side 0-2 is first slow, then fast, then lossy; the way from 0 to
+ * 2 goes round through 1 (two fast clean hops, about 220) whenever the
+ * direct side costs more.
+ */
+static void test_link_cost(void **state)
+{
+	struct net *net = net_new(3);
+	struct rt_nbr_info ni;
+
+	(void)state;
+	link_ab(net, 0, 1);
+	link_ab(net, 1, 2);
+	link_ab(net, 0, 2);
+	shape(net, 0, 1, NSEC_PER_MSEC, 0);
+	shape(net, 1, 2, NSEC_PER_MSEC, 0);
+	/* 60 ms of round trip: 100 + 300. */
+	shape(net, 0, 2, 30 * NSEC_PER_MSEC, 0);
+	run(net, 20 * NSEC_PER_SEC);
+	ni = nbr_info(net, 0, 2);
+	print_message("slow: rtt %u us, cost %u; via 1: %u\n", ni.rtt_us, ni.cost,
+		      nbr_info(net, 0, 1).cost);
+	assert_in_range(ni.rtt_us, 55000, 70000);
+	assert_in_range(ni.cost, 350, 450);
+	assert_int_equal(next_node(net, 0, 2), 1);
+	assert_int_equal(next_node(net, 2, 0), 1);
+
+	/* Fast: 110, direct. */
+	shape(net, 0, 2, NSEC_PER_MSEC, 0);
+	run(net, 60 * NSEC_PER_SEC);
+	ni = nbr_info(net, 0, 2);
+	print_message("fast: rtt %u us, cost %u\n", ni.rtt_us, ni.cost);
+	assert_in_range(ni.cost, 100, 150); /* the smoothed RTT still falling */
+	assert_int_equal(next_node(net, 0, 2), 2);
+
+	/* Half the frames lost each way: about four times the cost, or down. */
+	shape(net, 0, 2, NSEC_PER_MSEC, 50);
+	unsigned via1 = 0, checks = 0, lossy_costs = 0;
+	uint64_t cost_sum = 0;
+	for (uint64_t t = 90; t <= 150; t += 2, checks++) {
+		run(net, t * NSEC_PER_SEC);
+		ni = nbr_info(net, 0, 2);
+		via1 += next_node(net, 0, 2) == 1;
+		if (ni.up) {
+			cost_sum += ni.cost;
+			lossy_costs++;
+		}
+	}
+	print_message("lossy: through 1 at %u of %u looks; rx %u/256; mean cost when up %llu\n",
+		      via1, checks, ni.rx_quality,
+		      (unsigned long long)(lossy_costs ? cost_sum / lossy_costs : 0));
+	assert_true(ni.rx_quality < 200);
+	assert_true(!lossy_costs || cost_sum / lossy_costs > 2 * 110);
+	assert_true(via1 >= checks - 1);
+	net_free(net);
+}
+
+/*
+ * A phone with sessions to two members, both announcing it: each takes the
+ * other's seqno when it is newer, but never goes past it, or the two would
+ * outdo each other without end (frames and seqnos rising for ever).
+ */
+static void test_two_proxies(void **state)
+{
+	struct net *net = net_new(4);
+	uint32_t phone = net->nodes[3].origin;
+
+	(void)state;
+	link_ab(net, 0, 1);
+	link_ab(net, 1, 2);
+	link_ab(net, 0, 2);
+	run(net, 8 * NSEC_PER_SEC);
+	router_proxy(net->nodes[0].r, phone, true, net->now);
+	run(net, 10 * NSEC_PER_SEC);
+	router_proxy(net->nodes[2].r, phone, true, net->now);
+	run(net, 14 * NSEC_PER_SEC);
+	uint16_t s0 = seqno_at(net, 1, phone);
+	size_t sent = net->sent;
+	run(net, 74 * NSEC_PER_SEC);
+	uint16_t grew = (uint16_t)(seqno_at(net, 1, phone) - s0);
+	/* Hellos and IHUs every 2 s and full tables every 30 s: about 2 frames/s per node. */
+	double per_s = (double)(net->sent - sent) / 60;
+	print_message("two proxies: the seqno rose by %u in 60 s, %.1f frames/s in all\n", grew,
+		      per_s);
+	assert_true(grew <= 2);
+	assert_true(per_s < 4 * 4);
+	int nh = net->nodes[1].peer_of[router_next_hop(net->nodes[1].r, phone)];
+	assert_true(nh == 0 || nh == 2);
+	/* The phone leaves node 0: node 1 still reaches it, through node 2. */
+	router_proxy(net->nodes[0].r, phone, false, net->now);
+	run(net, 80 * NSEC_PER_SEC);
+	assert_int_equal(net->nodes[1].peer_of[router_next_hop(net->nodes[1].r, phone)], 2);
+	assert_int_equal(net->nodes[0].peer_of[router_next_hop(net->nodes[0].r, phone)], 2);
 	net_free(net);
 }
 
@@ -700,6 +843,8 @@ int main(void)
 	    cmocka_unit_test(test_origin_validation),
 	    cmocka_unit_test(test_malformed_refused_whole),
 	    cmocka_unit_test(test_proxy),
+	    cmocka_unit_test(test_two_proxies),
+	    cmocka_unit_test(test_link_cost),
 	    cmocka_unit_test(test_forget_origin),
 	    cmocka_unit_test(test_restart),
 	    cmocka_unit_test(test_late_origin),
