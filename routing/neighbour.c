@@ -16,6 +16,7 @@
 #include "routing/router_impl.h"
 
 #define MISS_GRACE(iv) ((iv) / 2) /* a hello is late this long after its interval */
+#define HELLO_REORDER  16	  /* hellos this far behind are late; further, a new count */
 #define IHU_HOLD(iv)   ((iv)*7 / 2)
 #define RTT_MAX_US     10000000u /* a longer "RTT" is a confused echo */
 
@@ -95,6 +96,15 @@ void rt_nbr_hello(struct router *r, uint16_t id, struct rt_nbr *n, const struct 
 		n->tx_quality = 0;
 		n->has_rtt = false;
 	}
+	int16_t gap = (int16_t)(uint16_t)(t->hello.seqno - n->expected);
+	/*
+	 * Far behind: not a reordered hello but a new count, from a neighbour
+	 * that dropped us and took us back (a session lost and made again, or
+	 * we were removed and re-added) and so started from a new random
+	 * seqno. Waiting for it to catch up could take hours (RFC 8966, A.1).
+	 */
+	if (n->has_hello && gap < -HELLO_REORDER)
+		n->has_hello = false;
 	if (!n->has_hello) {
 		n->has_hello = true;
 		n->instance = t->hello.instance;
@@ -104,9 +114,8 @@ void rt_nbr_hello(struct router *r, uint16_t id, struct rt_nbr *n, const struct 
 		/* Answer at once: our IHU is what brings the link up at its end. */
 		n->next_hello = now;
 	} else {
-		int16_t gap = (int16_t)(uint16_t)(t->hello.seqno - n->expected);
 		if (gap < 0)
-			return; /* reordered or replayed: already counted */
+			return; /* reordered: already counted */
 		/* The timer already counted some of the lost ones. */
 		unsigned int lost =
 		    (unsigned int)gap > n->missed ? (unsigned int)gap - n->missed : 0;

@@ -4,7 +4,8 @@
 # daemons have no static peers: the registry alone peers them. Then, with a
 # ping from A to B running across every sync (it must lose nothing):
 #   a member is added (peered, B's session untouched), its endpoint changed;
-#   a hostile commit (bad base64, a 31-byte key, the zero key, duplicate keys,
+#   a hostile commit (bad base64, a 31-byte key, the zero key, a low-order
+#   point, duplicate keys,
 #   an uppercase name, a symlink, a subdirectory, a 10 MiB blob, binary
 #   garbage, a newline in a name) applies the good files and reports each bad
 #   one, escaped; so is a hostile server's error message;
@@ -122,6 +123,8 @@ step "a hostile commit: the good files apply, each bad one is reported"
 printf '[Member]\nPublicKey = not!base64\n' >"$SRC/members/badb64.conf"
 printf '[Member]\nPublicKey = AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg==\n' >"$SRC/members/short.conf"
 printf '[Member]\nPublicKey = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n' >"$SRC/members/zero.conf"
+# The point of order 8 (u = 1): a handshake with it would give a known shared secret.
+printf '[Member]\nPublicKey = AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n' >"$SRC/members/loworder.conf"
 registry_member dup1 "$MD_PUB"
 registry_member dup2 "$MD_PUB"
 registry_member Upper "$MD_PUB"
@@ -133,11 +136,12 @@ head -c 500 /dev/urandom >"$SRC/members/garbage.conf"
 # A newline in a name (git allows it) must not forge a line of the reply.
 printf '[Member]\nPublicKey = %s\n' "$ME_PUB" >"$SRC/members/"$'x\nproblem=forged\n.conf'
 registry_publish "hostile"
-sync_a "applied ${HEAD:0:12}: 3 members, 10 files rejected; 0 added, 0 removed, 0 changed"
+sync_a "applied ${HEAD:0:12}: 3 members, 11 files rejected; 0 added, 0 removed, 0 changed"
 "$ALAMESH" show "$IA" registry >"$NS_WORK/reg"
 for want in "members/badb64.conf: line 2: PublicKey is not the base64" \
 	"members/short.conf: line 2: PublicKey is not the base64" \
 	"members/zero.conf: line 2: PublicKey is the zero key" \
+	"members/loworder.conf: line 2: PublicKey is the zero key or a low-order point" \
 	"members/dup1.conf: PublicKey shared by 2 files" "members/dup2.conf: PublicKey shared by 2 files" \
 	"members/Upper.conf: the name must be" "members/..conf: the name must be" \
 	"members/link.conf: warning: a symbolic link" \
@@ -150,7 +154,7 @@ grep -qF 'members/x\x0aproblem=forged\x0a.conf: rejected' "${PROC_LOG[alameshd-a
 	fail "the log does not name the newline file escaped"
 grep -q 'registry: members/huge.conf: rejected' "${PROC_LOG[alameshd-a]}" || fail "the log does not name huge.conf"
 if wg show "$IA" peers | grep -qx "$MD_PUB"; then fail "a duplicated key was peered"; fi
-pass "10 bad files rejected, each named with its reason (escaped); the 3 good members stay"
+pass "11 bad files rejected, each named with its reason (escaped); the 3 good members stay"
 
 step "no members/, a vanished branch, an unreachable remote: the current set stays"
 git -C "$SRC" rm -rq members && registry_publish "no members"
@@ -168,7 +172,7 @@ wg show "$IA" peers | grep -qx "$MB_PUB" || fail "an empty member set removed bo
 grep -q 'members/onlybad.conf: rejected: line 3: Endpoint' "${PROC_LOG[alameshd-a]}" ||
 	fail "the refused commit's problems were not logged"
 "$ALAMESH" show "$IA" registry >"$NS_WORK/reg"
-grep -qx "problems_commit: $HEAD (refused, not applied: 11 files rejected)" "$NS_WORK/reg" ||
+grep -qx "problems_commit: $HEAD (refused, not applied: 12 files rejected)" "$NS_WORK/reg" ||
 	fail "show registry does not label the refused commit's problems: $(cat "$NS_WORK/reg")"
 grep -q '^problem: members/onlybad.conf: line 3: Endpoint' "$NS_WORK/reg" ||
 	fail "show registry lacks the refused commit's problem: $(cat "$NS_WORK/reg")"
@@ -366,13 +370,20 @@ pass "C applied ${HEAD:0:12} on its own, $took s after it started"
 
 step "an empty repository (no commit at all): the sync fails, C keeps its members"
 git init -q --bare -b main "$NS_WORK/empty.git" || fail "git init empty"
+ns_spawn pinger-c "$NS_C" ping -6 -i 0.2 -W 1 "$MA_ADDR"
+sleep 1
 ln -sfn empty.git "$NS_WORK/c-remote.git"
 out=$("$ALAMESH" sync "$IC" 2>&1) && fail "C synced from an empty repository: $out"
 printf '%s\n' "$out" | grep -q "sync failed: branch 'main' not found" || fail "C's sync: $out"
 wg show "$IC" peers | grep -qx "$MA_PUB" || fail "an empty repository removed C's members"
-ping_ok "$NS_C" "$MA_ADDR" 2 || fail "C -> A after the failed sync"
+sleep 1
+proc_stop pinger-c INT 5
+sent=$(grep -oE '[0-9]+ packets transmitted' "${PROC_LOG[pinger-c]}" | cut -d' ' -f1)
+recv=$(grep -oE '[0-9]+ received' "${PROC_LOG[pinger-c]}" | cut -d' ' -f1)
+[ -n "$sent" ] && [ "$sent" -ge 5 ] || fail "C's ping did not run: $(tail -n 3 "${PROC_LOG[pinger-c]}")"
+[ "$sent" = "$recv" ] || fail "C's ping across the empty repository's sync lost $((sent - recv)) of $sent"
 ln -sfn registry.git "$NS_WORK/c-remote.git"
-pass "empty repository: $out"
+pass "empty repository: $out; C's $sent pings to A across it, none lost"
 
 step "AllowEmpty = yes: a members/ without a member, or none, removes every member from C; A keeps its own"
 git -C "$SRC" rm -rq members && mkdir -p "$SRC/members" && echo "no members yet" >"$SRC/members/README.md"

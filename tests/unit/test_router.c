@@ -508,6 +508,41 @@ static void test_link_cost(void **state)
 }
 
 /*
+ * Node 0 drops node 1 and takes it back (its session lost and made again,
+ * or the member removed and re-added) while node 1 keeps it: node 0's
+ * hellos then count from a new random seqno, behind the old one as often
+ * as not, and node 1 must take them at once, not wait for the count to
+ * catch up.
+ */
+static void test_neighbour_readded(void **state)
+{
+	struct net *net = net_new(2);
+	struct node *a = &net->nodes[0];
+
+	(void)state;
+	link_ab(net, 0, 1);
+	run(net, 10 * NSEC_PER_SEC);
+	for (int round = 0; round < 8; round++) {
+		router_remove_neighbour(a->r, a->nbr_to[1], net->now);
+		a->peer_of[a->nbr_to[1]] = -1;
+		a->link_up[1] = false;
+		run(net, net->now + 8 * NSEC_PER_SEC);
+		assert_false(nbr_info(net, 1, 0).up);
+		uint16_t id = router_add_neighbour(a->r, net->nodes[1].origin, net->now);
+		assert_int_not_equal(id, RT_NBR_NONE);
+		a->peer_of[id] = 1;
+		a->nbr_to[1] = id;
+		a->link_up[1] = true;
+		run(net, net->now + 8 * NSEC_PER_SEC);
+		if (!nbr_info(net, 1, 0).up)
+			fail_msg("round %d: node 1 does not take node 0's hellos again", round);
+		assert_int_equal(next_node(net, 1, 0), 0);
+		assert_int_equal(next_node(net, 0, 1), 1);
+	}
+	net_free(net);
+}
+
+/*
  * A phone with sessions to two members, both announcing it: each takes the
  * other's seqno when it is newer, but never goes past it, or the two would
  * outdo each other without end (frames and seqnos rising for ever).
@@ -845,6 +880,7 @@ int main(void)
 	    cmocka_unit_test(test_proxy),
 	    cmocka_unit_test(test_two_proxies),
 	    cmocka_unit_test(test_link_cost),
+	    cmocka_unit_test(test_neighbour_readded),
 	    cmocka_unit_test(test_forget_origin),
 	    cmocka_unit_test(test_restart),
 	    cmocka_unit_test(test_late_origin),
