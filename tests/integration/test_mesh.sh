@@ -100,6 +100,13 @@ hop1=$(printf '%s\n' "$tr" | awk '$1 == 1 {print $2}')
 hop2=$(printf '%s\n' "$tr" | awk '$1 == 2 {print $2}')
 [ "$hop1" = "$MB_ADDR" ] || fail "traceroute6 first hop $hop1, want bob $MB_ADDR"
 [ "$hop2" = "$MC_ADDR" ] || fail "traceroute6 second hop $hop2, want carol $MC_ADDR"
+# With the members' names in A's hosts file (ip netns exec mounts
+# /etc/netns/NS/hosts over /etc/hosts), traceroute6 names them.
+mkdir -p "/etc/netns/$NA" && printf '%s bob\n%s carol\n' "$MB_ADDR" "$MC_ADDR" >"/etc/netns/$NA/hosts"
+tr=$(nsx "$NA" timeout 30 traceroute6 -q 1 -w 2 -m 5 "$MC_ADDR" 2>&1) || fail "traceroute6: $tr"
+printf '%s\n' "$tr"
+[ "$(printf '%s\n' "$tr" | awk '$1 == 1 {print $2 " " $3}')" = "bob ($MB_ADDR)" ] ||
+	fail "traceroute6 does not name bob as the first hop: $tr"
 pass "traceroute6 A -> C: bob, then carol"
 iperf_server iperf-c "$NC"
 gbps=$(iperf_gbps "$NA" "$MC_ADDR" 3) || fail "iperf3 A -> C through B"

@@ -293,6 +293,7 @@ ns_teardown() {
 		ns_del "$ns"
 	done
 	rm -f "$WG_SOCK_DIR/$NS_PREFIX-"*.sock
+	rm -rf "/etc/netns/$NS_PREFIX-"* # files a test gave its namespaces (hosts)
 }
 
 # Everything, once: teardown and the work directory (kept with KEEP_LOGS=1).
