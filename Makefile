@@ -149,10 +149,13 @@ check-integration: san
 	@mkdir -p $(BUILD)/results
 	BUILD=$(SAN_BUILD) tests/lib/run-integration.sh $(BUILD)/results
 
+# Each part runs even if one before it failed; make bench fails if any did.
 bench: deps all sim
-	tests/bench/bench.sh
-	tests/bench/registry_scale.sh
-	tests/bench/sim.sh
+	@rc=0; \
+	tests/bench/bench.sh || rc=1; \
+	tests/bench/registry_scale.sh || rc=1; \
+	tests/bench/sim.sh || rc=1; \
+	exit $$rc
 
 # The simulator's part of make bench alone (every topology at 1,000 and 10,000 nodes).
 bench-sim: sim
