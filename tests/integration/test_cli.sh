@@ -223,6 +223,19 @@ check_completion "off" alamesh set x fwmark ""
 check_completion "off" alamesh set x peer K persistent-keepalive ""
 check_completion "FILES" alamesh set x private-key ""
 check_completion "" alamesh set x peer K endpoint ""
+check_completion "--help --version" alamesh --
+check_completion "dump" alamesh show x routes ""
+check_completion "" alamesh show x routes dump ""
+check_completion "" alamesh show x peers ""
+check_completion "check add" alamesh registry ""
+check_completion "" alamesh registry add ""
+check_completion "--endpoint --dir" alamesh registry add -
+check_completion "--endpoint --dir" alamesh registry add alice ""
+check_completion "--dir" alamesh registry add alice --endpoint h:1 --d
+check_completion "" alamesh registry add alice --endpoint ""
+check_completion "FILES" alamesh registry add alice --dir ""
+check_completion "" alamesh registry add --dir d ""
+check_completion "--endpoint --dir" alamesh registry add --dir d alice ""
 
 if [ "$fails" -ne 0 ]; then
 	echo "$fails check(s) failed"
