@@ -34,6 +34,15 @@ static void registry_usage(FILE *f)
 		prog_name, prog_name);
 }
 
+/*
+ * -h or --help, but not cli_is_help's bare "help": that is a directory for
+ * check and a valid member name for add.
+ */
+static bool is_help_flag(const char *arg)
+{
+	return !strcmp(arg, "-h") || !strcmp(arg, "--help");
+}
+
 static enum member_entry_kind kind_of(mode_t mode)
 {
 	if (S_ISREG(mode))
@@ -143,6 +152,10 @@ static int check_main(int argc, const char *argv[])
 	const char *dir = argc > 2 ? argv[2] : ".";
 	struct registry r;
 
+	if (argc == 3 && is_help_flag(argv[2])) {
+		registry_usage(stdout);
+		return 0;
+	}
 	if (argc > 3) {
 		registry_usage(stderr);
 		return 1;
@@ -204,6 +217,9 @@ static int add_main(int argc, const char *argv[])
 			endpoints[nep++] = argv[++i];
 		} else if (!strcmp(argv[i], "--dir") && i + 1 < argc) {
 			dir = argv[++i];
+		} else if (is_help_flag(argv[i])) {
+			registry_usage(stdout);
+			return 0;
 		} else if (!name && argv[i][0] != '-') {
 			name = argv[i];
 		} else {
