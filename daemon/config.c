@@ -690,6 +690,31 @@ static bool parse_bool(const char *s, bool *out)
 	return true;
 }
 
+/*
+ * The remotes alamesh.conf(5) lists: an https://, ssh://, git:// or file://
+ * URL with something after the scheme, or git's scp-like [user@]host:path
+ * (ssh to port 22; as git tells it from a path, a colon with no slash
+ * before it). libgit2 takes more (http://, a bare path), or refuses the rest
+ * only at the first fetch, hours after -t passed the file.
+ */
+static bool registry_url_valid(const char *url)
+{
+	static const char *const schemes[] = {"https://", "ssh://", "git://", "file://"};
+	const char *colon = strchr(url, ':');
+
+	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+		size_t n = strlen(schemes[i]);
+		if (!strncmp(url, schemes[i], n))
+			return url[n] != '\0';
+	}
+	if (!colon || colon[1] == '\0' || strstr(url, "://") ||
+	    memchr(url, '/', (size_t)(colon - url)))
+		return false;
+	const char *at = memchr(url, '@', (size_t)(colon - url));
+	const char *host = at ? at + 1 : url;
+	return host < colon && (!at || at > url);
+}
+
 static void registry_key(struct parser *p, const char *name, const char *value)
 {
 	struct config *cfg = p->cfg;
@@ -715,6 +740,11 @@ static void registry_key(struct parser *p, const char *name, const char *value)
 		if (strlen(value) >= sizeof(cfg->registry_url) || strchr(value, ' '))
 			report(p, p->line, true, "invalid URL: no blanks, under %zu bytes",
 			       sizeof(cfg->registry_url));
+		else if (!registry_url_valid(value))
+			report(p, p->line, true,
+			       "invalid URL '%s': https://, ssh://, git://, file:// or "
+			       "[user@]host:path",
+			       value);
 		else
 			snprintf(cfg->registry_url, sizeof(cfg->registry_url), "%s", value);
 		break;

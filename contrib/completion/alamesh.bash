@@ -15,7 +15,7 @@ _alamesh() {
 	_init_completion || return
 
 	if [ "$cword" -eq 1 ]; then
-		mapfile -t COMPREPLY < <(compgen -W "show showconf set sync registry genkey genpsk pubkey addr help" -- "$cur")
+		mapfile -t COMPREPLY < <(compgen -W "show showconf set sync registry genkey genpsk pubkey addr help --help --version" -- "$cur")
 		return
 	fi
 	case ${words[1]} in
@@ -26,6 +26,8 @@ _alamesh() {
 			mapfile -t COMPREPLY < <(compgen -W "public-key private-key listen-port fwmark peers
 				preshared-keys endpoints allowed-ips latest-handshakes transfer
 				persistent-keepalive dump routes members registry" -- "$cur")
+		elif [ "$cword" -eq 4 ] && [ "${words[3]}" = routes ]; then
+			mapfile -t COMPREPLY < <(compgen -W "dump" -- "$cur")
 		fi
 		;;
 	showconf | sync)
@@ -73,7 +75,22 @@ _alamesh() {
 			case $prev in
 			--dir) _filedir -d ;;
 			--endpoint) ;;
-			*) mapfile -t COMPREPLY < <(compgen -W "--endpoint --dir" -- "$cur") ;;
+			*)
+				# The new member's name comes first, and is the user's to
+				# invent: nothing to offer until it is there, unless a flag
+				# is being typed.
+				local i named=0
+				for ((i = 3; i < cword; i++)); do
+					case ${words[i]} in
+					--dir | --endpoint) ((i++)) ;;
+					-*) ;;
+					*) named=1 ;;
+					esac
+				done
+				if [ "$named" = 1 ] || [[ $cur == -* ]]; then
+					mapfile -t COMPREPLY < <(compgen -W "--endpoint --dir" -- "$cur")
+				fi
+				;;
 			esac
 		fi
 		;;

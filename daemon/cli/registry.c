@@ -34,6 +34,15 @@ static void registry_usage(FILE *f)
 		prog_name, prog_name);
 }
 
+/*
+ * -h or --help, but not cli_is_help's bare "help": that is a directory for
+ * check and a valid member name for add.
+ */
+static bool is_help_flag(const char *arg)
+{
+	return !strcmp(arg, "-h") || !strcmp(arg, "--help");
+}
+
 static enum member_entry_kind kind_of(mode_t mode)
 {
 	if (S_ISREG(mode))
@@ -143,6 +152,10 @@ static int check_main(int argc, const char *argv[])
 	const char *dir = argc > 2 ? argv[2] : ".";
 	struct registry r;
 
+	if (argc == 3 && is_help_flag(argv[2])) {
+		registry_usage(stdout);
+		return 0;
+	}
 	if (argc > 3) {
 		registry_usage(stderr);
 		return 1;
@@ -188,12 +201,39 @@ static bool write_new(const char *path, const char *text, mode_t mode)
 	return ok;
 }
 
+/*
+ * The top level of the git repository that holds dir (a real path): the
+ * nearest directory up from it with a .git entry (a directory, or the file
+ * of a worktree or submodule); dir itself if there is none. The key is put
+ * next to that, as a --dir of a subdirectory (repo/members) would otherwise
+ * put it inside the repository, one git add -A from being published.
+ */
+static void repository_top(char out[PATH_MAX], const char *dir)
+{
+	char probe[PATH_MAX + 8];
+	struct stat st;
+
+	snprintf(out, PATH_MAX, "%s", dir);
+	for (;;) {
+		bool root = !strcmp(out, "/");
+		snprintf(probe, sizeof(probe), "%s/.git", root ? "" : out);
+		if (lstat(probe, &st) == 0)
+			return;
+		char *slash = strrchr(out, '/');
+		if (root || !slash)
+			break;
+		slash[slash == out ? 1 : 0] = '\0'; /* "/a" goes up to "/" */
+	}
+	snprintf(out, PATH_MAX, "%s", dir);
+}
+
 static int add_main(int argc, const char *argv[])
 {
 	const char *name = NULL, *dir = ".";
 	const char *endpoints[MEMBER_MAX_ENDPOINTS];
 	size_t nep = 0;
 	char conf[MEMBER_FILE_MAX], path[PATH_MAX + 64], keypath[PATH_MAX + 64], top[PATH_MAX];
+	char repo[PATH_MAX];
 	char b64[WG_KEY_B64_LEN + 1], addr[INET6_ADDRSTRLEN], keytext[WG_KEY_B64_LEN + 2];
 	uint8_t priv[WG_KEY_LEN], pub[WG_KEY_LEN];
 	struct in6_addr a;
@@ -204,6 +244,9 @@ static int add_main(int argc, const char *argv[])
 			endpoints[nep++] = argv[++i];
 		} else if (!strcmp(argv[i], "--dir") && i + 1 < argc) {
 			dir = argv[++i];
+		} else if (is_help_flag(argv[i])) {
+			registry_usage(stdout);
+			return 0;
 		} else if (!name && argv[i][0] != '-') {
 			name = argv[i];
 		} else {
@@ -230,16 +273,23 @@ static int add_main(int argc, const char *argv[])
 		fprintf(stderr, "%s: %s: %s\n", prog_name, dir, strerror(errno));
 		return 1;
 	}
+	repository_top(repo, top);
+	if (!strcmp(repo, "/")) {
+		/* Nowhere is outside it. */
+		fprintf(stderr, "%s: %s: no directory outside it for the private key\n", prog_name,
+			repo);
+		return 1;
+	}
 	snprintf(path, sizeof(path), "%s/members", top);
 	if (mkdir(path, 0755) < 0 && errno != EEXIST) {
 		fprintf(stderr, "%s: %s: %s\n", prog_name, path, strerror(errno));
 		return 1;
 	}
 	snprintf(path, sizeof(path), "%s/members/%s.conf", top, name);
-	/* The private key goes next to the checkout, never into it. */
-	char *slash = strrchr(top, '/');
-	int plen = slash && slash != top ? (int)(slash - top) : 0;
-	snprintf(keypath, sizeof(keypath), "%.*s/%s.key", plen, top, name);
+	/* The private key goes next to the repository, never into it. */
+	char *slash = strrchr(repo, '/');
+	int plen = slash && slash != repo ? (int)(slash - repo) : 0;
+	snprintf(keypath, sizeof(keypath), "%.*s/%s.key", plen, repo, name);
 	if (!access(path, F_OK) || !access(keypath, F_OK)) {
 		fprintf(stderr, "%s: %s or %s exists already; nothing written\n", prog_name, path,
 			keypath);

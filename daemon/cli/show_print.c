@@ -285,17 +285,22 @@ static int answer_errno(const char *reply, size_t len)
 	return atoi(p + 6);
 }
 
-/* get=members: one line per member, tab-separated, like the dump forms. */
-static void print_members(const char *ifname, char *text)
+/*
+ * get=members: one line per member, tab-separated, like the dump forms; with
+ * `all` the interface first, as wg's field forms have it, so that a script
+ * reading several interfaces' members can tell them apart.
+ */
+static void print_members(const char *ifname, char *text, bool with_interface)
 {
 	char *save = NULL, eps[1024] = "";
 	const char *name = NULL, *key = "", *addr = "", *session = "";
 
-	(void)ifname;
 	for (char *l = strtok_r(text, "\n", &save);; l = strtok_r(NULL, "\n", &save)) {
 		bool last = !l || !strncmp(l, "errno=", 6);
 		if (name && (last || !strncmp(l, "member=", 7))) {
 			const char *cols[] = {name, key, addr, eps[0] ? eps : "(none)", session};
+			if (with_interface)
+				printf("%s\t", ifname);
 			for (size_t i = 0; i < 5; i++) {
 				print_clean(cols[i]);
 				putchar(i < 4 ? '\t' : '\n');
@@ -469,19 +474,22 @@ int show_view_reply(const char *ifname, const char *view, bool dump, bool with_i
 	}
 	reply[len - 1] = '\0';
 	if (!strcmp(view, "members")) {
-		print_members(ifname, reply);
+		print_members(ifname, reply, with_interface);
 		return 0;
 	}
 	if (!strcmp(view, "routes")) {
 		print_routes(ifname, reply, dump, with_interface);
 		return 0;
 	}
+	/* get=registry: "key: value" lines, each after the interface with `all`. */
 	char *save = NULL;
 	for (char *l = strtok_r(reply, "\n", &save); l && strncmp(l, "errno=", 6);
 	     l = strtok_r(NULL, "\n", &save)) {
 		char *v = strchr(l, '=');
 		if (v)
 			*v++ = '\0';
+		if (with_interface)
+			printf("%s\t", ifname);
 		print_clean(l);
 		printf(": ");
 		print_clean(v ? v : "");

@@ -24,8 +24,10 @@ void show_field(const struct uapi_device_info *dev, const char *field, bool with
 /*
  * Prints the daemon's answer (reply, len bytes, a whole answer as
  * ipc_request returns it, modified in place) to get=VIEW; routes in a table
- * for people, or with dump one tab-separated line each (the interface
- * first with with_interface). Returns the exit status: errno=95 is "not
+ * for people, or with dump one tab-separated line each. With
+ * with_interface (show all) every line of members, registry and the routes
+ * dump starts with ifname and a tab, and the routes table has an
+ * "interface:" heading. Returns the exit status: errno=95 is "not
  * configured" and 0.
  */
 int show_view_reply(const char *ifname, const char *view, bool dump, bool with_interface,

@@ -156,6 +156,24 @@ EOF
 )
 reject "unknown section" 6 "$f" "$I" -t
 
+# A registry URL of a scheme alamesh.conf(5) does not list: -t says so, with
+# the value, instead of the first fetch failing an Interval later. (Not in
+# f and I: the run-time checks below use the unknown section's.)
+IU=$(ifname cu) || exit 1
+fu=$(conf_file cu <<EOF
+[Interface]
+Name = $IU
+PrivateKey = $K_PRIV
+ListenPort = 51820
+
+[Registry]
+URL = ftp://x
+CacheDir = $NS_WORK/cache-cu
+EOF
+)
+reject "ftp:// registry URL" 7 "$fu" "$IU" -t
+grep -qF "$fu:7: invalid URL 'ftp://x'" "$NS_WORK/err" || check_fail "-t on ftp://x: $(head -c 300 "$NS_WORK/err")"
+
 # journal_stream FILE: JOURNAL_STREAM as systemd sets it for a stderr on FILE
 # (made now, so that the redirection reopens the same inode).
 journal_stream() {

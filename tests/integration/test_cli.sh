@@ -138,11 +138,22 @@ grep -q "world accessible" "$work/open.err" && pass "genpsk warns on world-reada
 expect_status 1 "genpsk with an argument exits 1" "$alamesh" genpsk extra
 grep -q Usage "$work/err" && [ ! -s "$work/out" ] && pass "genpsk usage on stderr" || fail "genpsk usage"
 
-# Every subcommand: --help is usage on stdout, exit 0.
-for sub in show showconf set genkey genpsk pubkey addr; do
-	expect_status 0 "$sub --help exits 0" "$alamesh" "$sub" --help
-	grep -q "^Usage: .* $sub" "$work/out" && pass "$sub --help prints its usage" || fail "$sub --help output"
+# Every subcommand: --help and -h are usage on stdout, exit 0; for registry
+# check and add too, which must not take them for a directory or a name (run
+# in a directory of their own, where a member written by mistake would show).
+mkdir "$work/cwd" && cd "$work/cwd" || exit 1
+for sub in show showconf set sync genkey genpsk pubkey addr registry "registry check" "registry add"; do
+	for flag in --help -h; do
+		# shellcheck disable=SC2086
+		expect_status 0 "$sub $flag exits 0" "$alamesh" $sub "$flag"
+		grep -q "^Usage: " "$work/out" && grep -q "$alamesh $sub" "$work/out" && [ ! -s "$work/err" ] &&
+			pass "$sub $flag prints its usage" || fail "$sub $flag output: $(cat "$work/out" "$work/err")"
+	done
 done
+expect_status 0 "registry add NAME --help exits 0" "$alamesh" registry add alice --help
+[ -z "$(ls -A "$work/cwd")" ] && [ ! -e "$work/alice.key" ] && pass "registry add NAME --help writes nothing" ||
+	fail "registry add alice --help wrote a member: $(ls -A "$work/cwd" "$work")"
+cd "$top" || exit 1
 
 # Bad arguments: the usage on stderr, nothing on stdout, exit 1, before any
 # socket is tried (so no daemon is needed to see them).
@@ -223,6 +234,19 @@ check_completion "off" alamesh set x fwmark ""
 check_completion "off" alamesh set x peer K persistent-keepalive ""
 check_completion "FILES" alamesh set x private-key ""
 check_completion "" alamesh set x peer K endpoint ""
+check_completion "--help --version" alamesh --
+check_completion "dump" alamesh show x routes ""
+check_completion "" alamesh show x routes dump ""
+check_completion "" alamesh show x peers ""
+check_completion "check add" alamesh registry ""
+check_completion "" alamesh registry add ""
+check_completion "--endpoint --dir" alamesh registry add -
+check_completion "--endpoint --dir" alamesh registry add alice ""
+check_completion "--dir" alamesh registry add alice --endpoint h:1 --d
+check_completion "" alamesh registry add alice --endpoint ""
+check_completion "FILES" alamesh registry add alice --dir ""
+check_completion "" alamesh registry add --dir d ""
+check_completion "--endpoint --dir" alamesh registry add --dir d alice ""
 
 if [ "$fails" -ne 0 ]; then
 	echo "$fails check(s) failed"

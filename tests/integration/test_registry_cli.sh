@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The member's side of the registry, in a real git checkout:
 #   alamesh registry add NAME writes members/NAME.conf (public key only), the
-#   private key 0600 outside the checkout, prints the address and the git
-#   commands, and refuses to overwrite;
+#   private key 0600 outside the checkout (also for a --dir below its top),
+#   prints the address and the git commands, and refuses to overwrite;
 #   alamesh registry check accepts a good registry (exit 0) and reports a
 #   hostile one file by file (exit 1): bad base64, a 31-byte key, the zero
 #   key, duplicate keys, an uppercase name, a symlink, a subdirectory, a
@@ -46,6 +46,20 @@ if "$alamesh" registry add Bad_Name --dir "$repo" 2>/dev/null; then fail "add to
 if "$alamesh" registry add carol --dir "$repo" --endpoint nohost 2>/dev/null; then fail "add took a bad endpoint"; fi
 [ ! -e "$repo/members/carol.conf" ] || fail "a refused add wrote a file"
 pass "add refuses to overwrite, bad names and bad endpoints"
+# A --dir below the top of the checkout: the key still goes next to the
+# repository (found by its .git), never into it; so for a worktree's or a
+# submodule's .git file.
+"$alamesh" registry add dave --dir "$repo/members" >"$work/out" || fail "registry add --dir repo/members"
+[ -f "$work/dave.key" ] || fail "--dir repo/members: no key next to the repository: $(grep 'private key' "$work/out")"
+[ "$(stat -c %a "$work/dave.key" 2>&1)" = 600 ] || fail "--dir repo/members: key mode $(stat -c %a "$work/dave.key" 2>&1)"
+[ -z "$(find "$repo" -name '*.key')" ] || fail "a key inside the repository: $(find "$repo" -name '*.key')"
+grep -qF "private key: $work/dave.key (mode 0600" "$work/out" || fail "--dir repo/members: $(cat "$work/out")"
+rm -rf "$repo/members/members" "$work/dave.key"
+mkdir -p "$work/wt/a/b" && echo "gitdir: $repo/.git/worktrees/wt" >"$work/wt/.git"
+"$alamesh" registry add erin --dir "$work/wt/a/b" >/dev/null || fail "registry add in a worktree"
+[ -f "$work/erin.key" ] && [ "$(stat -c %a "$work/erin.key")" = 600 ] && [ -z "$(find "$work/wt" -name '*.key')" ] ||
+	fail "worktree: the key is not next to it: $(find "$work" -name 'erin.key')"
+pass "add --dir repo/members and below a worktree's .git file: the 0600 key outside the repository"
 git -C "$repo" add -A && git -C "$repo" commit -qm "two members" || fail "git commit"
 
 # check: good

@@ -3,7 +3,8 @@
 # namespace: alameshd logs in with the key in CacheDir/ssh and checks the
 # server's host key against CacheDir/ssh/known_hosts. With the right host key
 # the members are applied; with another one the sync is refused ("host key")
-# and nothing changes.
+# and nothing changes. The scp-like URL root@host:path (ssh to port 22, the
+# host named plain in known_hosts) fetches as well.
 set -u
 # shellcheck source=tests/lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
@@ -46,6 +47,7 @@ ssh-keygen -q -t ed25519 -N '' -f "$NS_WORK/cache/ssh/id_ed25519" || fail "clien
 cp "$NS_WORK/cache/ssh/id_ed25519.pub" "$SSHD/authorized_keys"
 cat >"$SSHD/config" <<EOF
 Port 2222
+Port 22
 ListenAddress $U4_A
 HostKey $SSHD/host
 AuthorizedKeysFile $SSHD/authorized_keys
@@ -58,7 +60,8 @@ PidFile none
 EOF
 ns_spawn sshd "$NS_A" /usr/sbin/sshd -D -e -f "$SSHD/config"
 wait_for "ip netns exec $NS_A ss -Hltn 'sport = :2222' | grep -q LISTEN" 10 || fail "sshd: $(cat "${PROC_LOG[sshd]}")"
-pass "sshd on $U4_A:2222"
+wait_for "ip netns exec $NS_A ss -Hltn 'sport = :22' | grep -q LISTEN" 10 || fail "sshd on 22: $(cat "${PROC_LOG[sshd]}")"
+pass "sshd on $U4_A:2222 and :22"
 
 step "a wrong host key in known_hosts: refused, nothing applied"
 printf '[%s]:2222 %s\n' "$U4_A" "$(cut -d' ' -f1-2 "$SSHD/other.pub")" >"$NS_WORK/cache/ssh/known_hosts"
@@ -78,3 +81,20 @@ printf '%s\n' "$out" | grep -q 'applied .*: 3 members, 0 files rejected; 2 added
 wg show "$IB" peers | grep -qx "$MA_PUB" || fail "A not peered"
 wg show "$IB" peers | grep -qx "$MC_PUB" || fail "C not peered"
 pass "over ssh: $out"
+
+step "the scp-like URL root@host:path, a CacheDir of its own: ssh to port 22"
+proc_stop alameshd-b TERM 10
+mkdir -p "$NS_WORK/cache-scp/ssh" && cp "$NS_WORK/cache/ssh/id_ed25519" "$NS_WORK/cache-scp/ssh/" ||
+	fail "cache-scp"
+printf '%s %s\n' "$U4_A" "$(cut -d' ' -f1-2 "$SSHD/host.pub")" >"$NS_WORK/cache-scp/ssh/known_hosts"
+alameshd_conf "$NS_WORK/b-scp.conf" "$IB" "$MB_PRIV" 51820
+printf '\n[Registry]\nURL = root@%s:%s\nCacheDir = %s\n' "$U4_A" "$REG" "$NS_WORK/cache-scp" >>"$NS_WORK/b-scp.conf"
+"$ALAMESHD" -t -c "$NS_WORK/b-scp.conf" || fail "-t refuses the scp-like URL"
+alameshd_start alameshd-b-scp "$NS_B" "$NS_WORK/b-scp.conf" "$IB" "$MB_ADDR"
+# The fetch at start-up applies the members; a sync asked then fetches again.
+wait_for "wg show $IB peers | grep -qx '$MA_PUB'" 20 ||
+	fail "A not peered over the scp-like URL: $(grep 'registry' "${PROC_LOG[alameshd-b-scp]}")"
+grep -q 'registry: applied .*: 3 members, 0 files rejected' "${PROC_LOG[alameshd-b-scp]}" ||
+	fail "no applied commit logged: $(grep 'registry' "${PROC_LOG[alameshd-b-scp]}")"
+out=$("$ALAMESH" sync "$IB") || fail "sync over the scp-like URL: $out"
+pass "scp-like: $(grep -m1 -o 'registry: applied .*: 3 members' "${PROC_LOG[alameshd-b-scp]}"); then $out"

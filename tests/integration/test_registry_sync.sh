@@ -80,7 +80,21 @@ grep -qxF "$(printf 'bob\t%s\t%s\t%s\tup' "$MB_PUB" "$MB_ADDR" "$EP_B")" "$NS_WO
 	fail "members: $(cat "$NS_WORK/members")"
 grep -qxF "$(printf 'alice\t%s\t%s\t%s\tself' "$MA_PUB" "$MA_ADDR" "$EP_A")" "$NS_WORK/members" ||
 	fail "members: $(cat "$NS_WORK/members")"
-pass "peered through file:// and git://; show registry and show members report it"
+# show all: each line of members and registry after its interface and a
+# tab, as wg show all FIELD writes them (only this run's interfaces are
+# looked at: other runs' may come and go, so the exit status is not either).
+"$ALAMESH" show all members >"$NS_WORK/all-members" 2>&1
+"$ALAMESH" show all registry >"$NS_WORK/all-reg" 2>&1
+T=$'\t'
+for want in "$IA${T}alice$T$MA_PUB$T$MA_ADDR$T$EP_A${T}self" "$IA${T}bob$T$MB_PUB$T$MB_ADDR$T$EP_B${T}up" \
+	"$IB${T}alice$T$MA_PUB$T$MA_ADDR$T$EP_A${T}up" "$IB${T}bob$T$MB_PUB$T$MB_ADDR$T$EP_B${T}self"; do
+	grep -qxF "$want" "$NS_WORK/all-members" || fail "show all members lacks '$want': $(cat "$NS_WORK/all-members")"
+done
+for want in "$IA${T}commit: $HEAD" "$IA${T}url: file://$REG" "$IB${T}commit: $HEAD" \
+	"$IB${T}url: git://127.0.0.1:9418/registry.git"; do
+	grep -qxF "$want" "$NS_WORK/all-reg" || fail "show all registry lacks '$want': $(cat "$NS_WORK/all-reg")"
+done
+pass "peered through file:// and git://; show registry and show members report it, show all with the interface"
 
 step "a second daemon on A's CacheDir is refused"
 NS_C=$NS_PREFIX-c

@@ -7,8 +7,10 @@
 # and the private key (and with it the address on the TUN); a request with
 # one bad line changes nothing; the socket is 0600, a second daemon for the
 # interface is refused and a stale socket is replaced; hostile clients are
-# refused or cut off; a setconf of 15,000 peers (over 2 MiB) is taken whole.
-# Last, no key or secret of the run appears in any daemon log (run with -v).
+# refused or cut off; without a [Registry], get=routes is served and
+# get=members, get=registry and sync=1 answer errno=95; a setconf of 15,000
+# peers (over 2 MiB) is taken whole. Last, no key or secret of the run
+# appears in any daemon log (run with -v).
 set -u
 # shellcheck source=tests/lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
@@ -238,8 +240,17 @@ ask(b"bogus\n\n", 1)
 ask(b"get=1\nextra=1\n\n", 1)
 ask(b"set=1\n" + b"\x00\xff" * 100 + b"\n\n", 1)
 ask(b"set=1\n" + b"a" * 3000 + b"\n\n", 1)
-ask(b"get=routes\n\n", 0)
+# alamesh's own requests, as alameshd.8 lists them: the route table is
+# served without a [Registry] (our own address, next hop self); the
+# registry's requests are not supported then (errno=95, EOPNOTSUPP).
+out = ask(b"get=routes\n\n", 0)
+if b"\nnext_hop=self\n" not in out:
+    sys.exit("get=routes without our own route: %r" % out[:200])
 ask(b"get=routes\nextra=1\n\n", 1)
+for req in (b"get=members\n\n", b"get=registry\n\n", b"sync=1\n\n"):
+    out = ask(req)
+    if out != b"errno=95\n\n":
+        sys.exit("request %r without a [Registry]: answer %r" % (req, out[:80]))
 # Two requests on one connection are answered in turn.
 out = ask(b"get=1\n\nget=1\n\n")
 # Oversize: a request that never ends is cut off at the limit, 512 bytes

@@ -1,14 +1,22 @@
 /* SPDX-License-Identifier: ISC */
-/* alamesh show's words for durations and byte counts, which must be wg(8)'s. */
+/*
+ * alamesh show's words for durations and byte counts, which must be wg(8)'s;
+ * and its lines for the daemon's own views (members, registry, routes), fed
+ * canned answers of the control socket.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon/cli/format.h"
+#include "daemon/cli/show_print.h"
 #include "daemon/cli/terminal.h"
 
 /* The text as a pipe gets it: without the colour escapes. */
@@ -138,6 +146,117 @@ static void test_bytes(void **state)
 	assert_string_equal(bytes(UINT64_MAX), "16777216.00 TiB");
 }
 
+/*
+ * What show_view_reply writes to stdout for the answer text (which it
+ * modifies, so a copy), through a temporary file put in place of fd 1.
+ */
+static const char *view_output(const char *view, bool dump, bool with_interface, const char *answer,
+			       int *rc)
+{
+	static char out[4096];
+	char *copy = strdup(answer);
+	FILE *f = tmpfile();
+
+	assert_non_null(copy);
+	assert_non_null(f);
+	fflush(stdout);
+	int saved = dup(STDOUT_FILENO);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(fileno(f), STDOUT_FILENO), STDOUT_FILENO);
+	*rc = show_view_reply("mesh0", view, dump, with_interface, copy, strlen(copy));
+	fflush(stdout);
+	assert_int_equal(dup2(saved, STDOUT_FILENO), STDOUT_FILENO);
+	close(saved);
+	rewind(f);
+	size_t n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	fclose(f);
+	free(copy);
+	return out;
+}
+
+#define KEY_A  "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw="
+#define KEY_B  "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
+#define ADDR_A "fc3b:5bd6:826c:3e9c:d662:b3e0:d37e:6fe"
+#define ADDR_B "fcb6:c89d:4f1f:4a2a:2972:73a0:5a38:53f1"
+
+static const char members_answer[] =
+    "member=alice\npublic_key=" KEY_A "\naddress=" ADDR_A
+    "\nendpoint=192.0.2.1:51820\nendpoint=[2001:db8::1]:51820\n"
+    "session=self\n"
+    "member=bob\npublic_key=" KEY_B "\naddress=" ADDR_B "\nsession=down\n"
+    "errno=0\n\n";
+
+static void test_view_members(void **state)
+{
+	int rc;
+
+	(void)state;
+	assert_string_equal(view_output("members", false, false, members_answer, &rc),
+			    "alice\t" KEY_A "\t" ADDR_A
+			    "\t192.0.2.1:51820,[2001:db8::1]:51820\tself\n"
+			    "bob\t" KEY_B "\t" ADDR_B "\t(none)\tdown\n");
+	assert_int_equal(rc, 0);
+	/* show all members: every line starts with the interface, as wg show all FIELD. */
+	assert_string_equal(view_output("members", false, true, members_answer, &rc),
+			    "mesh0\talice\t" KEY_A "\t" ADDR_A
+			    "\t192.0.2.1:51820,[2001:db8::1]:51820\tself\n"
+			    "mesh0\tbob\t" KEY_B "\t" ADDR_B "\t(none)\tdown\n");
+	assert_int_equal(rc, 0);
+}
+
+static const char registry_answer[] = "url=https://git.example.org/r.git\nbranch=main\n"
+				      "commit=3b4b194f1bee\napplied_time=1700000000\n"
+				      "last_error=(none)\naccepted=2\nrejected=0\n"
+				      "problem=members/x.conf: warning: not a .conf file\n"
+				      "errno=0\n\n";
+
+static void test_view_registry(void **state)
+{
+	int rc;
+
+	(void)state;
+	assert_string_equal(view_output("registry", false, false, registry_answer, &rc),
+			    "url: https://git.example.org/r.git\nbranch: main\n"
+			    "commit: 3b4b194f1bee\napplied_time: 1700000000\n"
+			    "last_error: (none)\naccepted: 2\nrejected: 0\n"
+			    "problem: members/x.conf: warning: not a .conf file\n");
+	assert_int_equal(rc, 0);
+	assert_string_equal(view_output("registry", false, true, registry_answer, &rc),
+			    "mesh0\turl: https://git.example.org/r.git\nmesh0\tbranch: main\n"
+			    "mesh0\tcommit: 3b4b194f1bee\nmesh0\tapplied_time: 1700000000\n"
+			    "mesh0\tlast_error: (none)\nmesh0\taccepted: 2\nmesh0\trejected: 0\n"
+			    "mesh0\tproblem: members/x.conf: warning: not a .conf file\n");
+	assert_int_equal(rc, 0);
+}
+
+static void test_view_routes_dump(void **state)
+{
+	static const char answer[] = "route=" ADDR_A "\norigin=" KEY_A "\nmember=alice\n"
+				     "next_hop=self\nmetric=0\nseqno=7\nage=0\n"
+				     "errno=0\n\n";
+	int rc;
+
+	(void)state;
+	assert_string_equal(view_output("routes", true, true, answer, &rc),
+			    "mesh0\t" ADDR_A "\talice\tself\t(none)\t0\t7\t0\n");
+	assert_int_equal(rc, 0);
+}
+
+/* Without a [Registry]: one line, the interface named even without `all`; not an error. */
+static void test_view_not_configured(void **state)
+{
+	int rc;
+
+	(void)state;
+	assert_string_equal(view_output("members", false, true, "errno=95\n\n", &rc),
+			    "mesh0: members: not configured\n");
+	assert_int_equal(rc, 0);
+	assert_string_equal(view_output("registry", false, false, "errno=95\n\n", &rc),
+			    "mesh0: registry: not configured\n");
+	assert_int_equal(rc, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -147,7 +266,13 @@ int main(void)
 	    cmocka_unit_test(test_ago),
 	    cmocka_unit_test(test_every),
 	    cmocka_unit_test(test_bytes),
+	    cmocka_unit_test(test_view_members),
+	    cmocka_unit_test(test_view_registry),
+	    cmocka_unit_test(test_view_routes_dump),
+	    cmocka_unit_test(test_view_not_configured),
 	};
 
+	/* Plain text whatever the terminal: the views' bytes are compared. */
+	setenv("ALAMESH_COLOR_MODE", "never", 1);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
