@@ -326,12 +326,18 @@ static void post(struct registry_sync *s, struct sync_result *r)
 		log_warn("registry: eventfd: %s", strerror(errno));
 }
 
+uint64_t registry_jittered(uint64_t interval_ns)
+{
+	uint64_t jitter = randombytes_uniform(1001);
+
+	return interval_ns / 10 * 9 + interval_ns / 5 * jitter / 1000;
+}
+
 /* The next sync: Interval, give or take 10 %, so members do not all fetch at once. */
 static struct timespec next_deadline(const struct registry_sync *s)
 {
 	struct timespec ts;
-	uint64_t jitter = randombytes_uniform(1000);
-	uint64_t wait = s->interval_ns / 10 * 9 + s->interval_ns / 5 * jitter / 1000;
+	uint64_t wait = registry_jittered(s->interval_ns);
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	uint64_t ns = (uint64_t)ts.tv_nsec + wait % NSEC_PER_SEC;

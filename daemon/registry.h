@@ -42,6 +42,8 @@ uint64_t registry_sync_trigger(struct registry_sync *s);
 bool registry_sync_collect(struct registry_sync *s, const char **summary, bool *ok, uint64_t *gen);
 /* This node's member name in the applied commit, or NULL. */
 const char *registry_sync_self_name(const struct registry_sync *s);
+/* A wait of interval_ns give or take 10 %, uniformly: the time to the next sync. */
+uint64_t registry_jittered(uint64_t interval_ns);
 /* The answers to get=registry and get=members, key=value lines (malloc'd). */
 int registry_sync_describe(struct registry_sync *s, bool members, char **out, size_t *len);
 

@@ -239,12 +239,33 @@ static void test_last_good_time(void **state)
 	close(lfd);
 }
 
+/* Syncs every Interval give or take 10 %: the whole range is used, and nothing outside it. */
+static void test_interval_jitter(void **state)
+{
+	const uint64_t iv = 3600ull * 1000000000ull;
+	uint64_t lo = UINT64_MAX, hi = 0, sum = 0;
+
+	(void)state;
+	for (int i = 0; i < 10000; i++) {
+		uint64_t w = registry_jittered(iv);
+		assert_in_range(w, iv / 10 * 9, iv / 10 * 11);
+		lo = w < lo ? w : lo;
+		hi = w > hi ? w : hi;
+		sum += w / 1000;
+	}
+	assert_true(lo < iv / 100 * 91);
+	assert_true(hi > iv / 100 * 109);
+	/* The mean is Interval itself, within half a percent. */
+	assert_in_range(sum / 10000, iv / 1000 / 200 * 199, iv / 1000 / 200 * 201);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_fast_forward_at_start),
 	    cmocka_unit_test(test_cached_survives_fast_failure),
 	    cmocka_unit_test(test_last_good_time),
+	    cmocka_unit_test(test_interval_jitter),
 	};
 
 	if (!wg_crypto_init())
