@@ -131,6 +131,36 @@ void config_free(struct config *cfg)
 	sodium_memzero(cfg, sizeof(*cfg));
 }
 
+static bool is_b64(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '+' || c == '/';
+}
+
+/*
+ * Messages repeat the values they refuse; one that is a key (43 base64
+ * characters and '=') may be a private key pasted on the wrong line, and is
+ * not shown. Keys are never needed to find the line at fault.
+ */
+static void redact_keys(char *msg)
+{
+	static const char hidden[] = "(a key, not shown)";
+
+	for (char *s = msg; *s; s++) {
+		if (!is_b64(*s) || (s > msg && is_b64(s[-1])))
+			continue;
+		size_t n = 0;
+		while (is_b64(s[n]))
+			n++;
+		if (n != WG_KEY_B64_LEN - 1 || s[n] != '=' || is_b64(s[n + 1]) || s[n + 1] == '=')
+			continue;
+		sodium_memzero(s, n + 1);
+		memmove(s + sizeof(hidden) - 1, s + n + 1, strlen(s + n + 1) + 1);
+		memcpy(s, hidden, sizeof(hidden) - 1);
+		s += sizeof(hidden) - 2;
+	}
+}
+
 /*
  * A running daemon's messages go through its log, so that under systemd a
  * warning is filed as one (<4>) and an error as one (<3>); the text is what
@@ -144,6 +174,7 @@ __attribute__((format(printf, 4, 0))) static void report_log(struct parser *p, i
 	if (line > 0)
 		snprintf(where, sizeof(where), ":%d", line);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	redact_keys(msg);
 	if (error)
 		log_error("%s%s: %s", p->name, where, msg);
 	else
@@ -169,10 +200,14 @@ __attribute__((format(printf, 4, 5))) static void report(struct parser *p, int l
 		fprintf(p->errs, "%s: ", p->name);
 	if (!error)
 		fputs("warning: ", p->errs);
+	char msg[LOG_LINE_MAX];
 	va_start(ap, fmt);
-	vfprintf(p->errs, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	redact_keys(msg);
+	fputs(msg, p->errs);
 	fputc('\n', p->errs);
+	sodium_memzero(msg, sizeof(msg));
 }
 
 /* Unknown names are errors when checking a file, warnings when running. */

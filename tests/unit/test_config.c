@@ -421,6 +421,23 @@ static void test_peer_errors(void **state)
 	expect_error(IFACE PEER "\n" PEER, 7, "duplicate peer PublicKey (first on line 4)");
 }
 
+/* A private key pasted on the wrong line is refused without being repeated. */
+static void test_key_not_repeated(void **state)
+{
+	struct config cfg;
+	char *msgs = NULL;
+
+	(void)state;
+	expect_error(IFACE PEER "Endpoint = " PSK "\n", 5, "invalid Endpoint '(a key, not shown)'");
+	expect_error(IFACE "MTU = " PSK "x\n", 3, "invalid MTU '" PSK "x'"); /* no key: shown */
+	assert_int_equal(load(&cfg, IFACE PEER "Endpoint = " PSK "\n" PSK " = 1\n", true, &msgs),
+			 2);
+	if (strstr(msgs, PSK) || strstr(msgs, PSK + 1))
+		fail_msg("a key was repeated: %s", msgs);
+	free(msgs);
+	config_free(&cfg);
+}
+
 static void test_own_key(void **state)
 {
 	uint8_t priv[WG_KEY_LEN], pub[WG_KEY_LEN];
@@ -699,6 +716,7 @@ int main(void)
 	    cmocka_unit_test(test_registry_url),
 	    cmocka_unit_test(test_syntax_errors),
 	    cmocka_unit_test(test_peer_errors),
+	    cmocka_unit_test(test_key_not_repeated),
 	    cmocka_unit_test(test_own_key),
 	    cmocka_unit_test(test_low_order_key),
 	    cmocka_unit_test(test_all_errors_reported),
