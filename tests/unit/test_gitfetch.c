@@ -25,22 +25,9 @@
 
 #include "daemon/gitfetch.h"
 #include "wgproto/crypto.h"
+#include "tests/unit/git_helpers.h"
 
 static char top[] = "/tmp/alamesh-test-gitfetch-XXXXXX";
-
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (system(cmd) != 0)
-		fail_msg("command failed: %s", cmd);
-}
 
 static void head(const char *repo, char oid[GIT_OID_HEX_LEN + 1])
 {
@@ -147,21 +134,6 @@ static void test_fetch_and_read(void **state)
 	int features = git_libgit2_features();
 	assert_true(features & GIT_FEATURE_HTTPS);
 	assert_true(features & GIT_FEATURE_SSH);
-}
-
-/* A TCP listener on loopback that accepts (the kernel does) and never answers. */
-static int silent_listener(char url[256])
-{
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(listen(fd, 8), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	snprintf(url, 256, "git://127.0.0.1:%u/registry.git", ntohs(sin.sin_port));
-	return fd;
 }
 
 static double seconds_since(const struct timespec *t0)

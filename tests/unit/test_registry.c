@@ -26,24 +26,11 @@
 #include "daemon/registry.h"
 #include "wgproto/crypto.h"
 #include "wgproto/encoding.h"
+#include "tests/unit/git_helpers.h"
 
 #define SELF_KEY "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw="
 
 static char top[] = "/tmp/alamesh-test-registry-XXXXXX";
-
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (system(cmd) != 0)
-		fail_msg("command failed: %s", cmd);
-}
 
 static int setup(void **state)
 {
@@ -189,21 +176,6 @@ static void test_cached_survives_fast_failure(void **state)
 	assert_string_equal(describe_field(&f, "\ncommit=", buf, sizeof(buf)), commit);
 	assert_string_not_equal(describe_field(&f, "last_error=", buf, sizeof(buf)), "(none)");
 	stop(&f);
-}
-
-/* A git:// URL whose server accepts and never answers: no fetch ends while a test looks. */
-static int silent_listener(char url[256])
-{
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(listen(fd, 8), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	snprintf(url, 256, "git://127.0.0.1:%u/registry.git", ntohs(sin.sin_port));
-	return fd;
 }
 
 /* After a restart, the time the cached commit was applied, not the restart's. */
