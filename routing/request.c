@@ -100,31 +100,20 @@ void rt_on_seqno_request(struct router *r, uint16_t id, const struct rt_tlv *t, 
 		rt_send_seqno_request(r, to, o, seqno, (uint16_t)(t->seqno_req.hop_count - 1));
 }
 
-/* Someone holds a newer seqno for our own address (our own former life): outdo it. */
-void rt_outdo(struct router *r, uint32_t o, uint16_t seqno, uint64_t now)
-{
-	struct rt_dest *d = &r->dests[o];
-
-	if (!rt_seq_newer(seqno, d->seqno))
-		return;
-	d->seqno = (uint16_t)(seqno + 1);
-	rt_trigger(r, o, true, now);
-}
-
 /*
- * Another member announces an origin we proxy too (a stock WireGuard peer
- * with sessions to both of us) with a newer seqno: take that seqno, but go
- * no further. Outdoing it, as for our own address, would have the two of
- * us raise the seqno in turn without end; equal, each route competes on
- * its metric.
+ * A newer seqno than ours for an origin we speak for. Our own address (our
+ * former life announced it): outdo it. One we proxy, that another member
+ * announces too (a stock WireGuard peer with sessions to both of us): take
+ * it and go no further, since two members outdoing each other would raise
+ * it in turn without end; equal, each route competes on its metric.
  */
-void rt_catch_up(struct router *r, uint32_t o, uint16_t seqno, uint64_t now)
+void rt_heard_newer(struct router *r, uint32_t o, uint16_t seqno, bool own, uint64_t now)
 {
 	struct rt_dest *d = &r->dests[o];
 
 	if (!rt_seq_newer(seqno, d->seqno))
 		return;
-	d->seqno = seqno;
+	d->seqno = (uint16_t)(seqno + own);
 	rt_trigger(r, o, true, now);
 }
 

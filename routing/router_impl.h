@@ -146,8 +146,7 @@ void rt_sweep(struct router *r, uint64_t now);
 /* request.c */
 uint32_t rt_validate(struct router *r, uint16_t id, const uint8_t key[WG_KEY_LEN],
 		     const struct in6_addr *addr);
-void rt_outdo(struct router *r, uint32_t o, uint16_t seqno, uint64_t now);
-void rt_catch_up(struct router *r, uint32_t o, uint16_t seqno, uint64_t now);
+void rt_heard_newer(struct router *r, uint32_t o, uint16_t seqno, bool own, uint64_t now);
 bool rt_recently_requested(struct router *r, uint32_t o, uint16_t seqno, uint64_t now);
 void rt_send_seqno_request(struct router *r, uint16_t id, uint32_t o, uint16_t seqno,
 			   uint16_t hops);

@@ -198,11 +198,11 @@ void rt_on_update(struct router *r, uint16_t id, struct rt_nbr *n, const struct 
 		n->update_interval = (uint64_t)t->update.interval_cs * 10 * NSEC_PER_MSEC;
 	if (o == r->self) {
 		if (metric != RT_METRIC_INF)
-			rt_outdo(r, o, seqno, now);
+			rt_heard_newer(r, o, seqno, true, now);
 		return;
 	}
 	if (rt_is_local(r, o) && metric != RT_METRIC_INF)
-		rt_catch_up(r, o, seqno, now);
+		rt_heard_newer(r, o, seqno, false, now);
 	if (!rt_ensure_routes(r, n, o))
 		return;
 	struct rt_dest *d = &r->dests[o];
