@@ -285,6 +285,17 @@ static int answer_errno(const char *reply, size_t len)
 	return atoi(p + 6);
 }
 
+/* One tab-separated line of a dump form, after the interface's name under `all`. */
+static void print_row(const char *ifname, bool with_interface, const char *const *cols, size_t n)
+{
+	if (with_interface)
+		printf("%s\t", ifname);
+	for (size_t i = 0; i < n; i++) {
+		print_clean(cols[i]);
+		putchar(i + 1 < n ? '\t' : '\n');
+	}
+}
+
 /*
  * get=members: one line per member, tab-separated, like the dump forms; with
  * `all` the interface first, as wg's field forms have it, so that a script
@@ -299,12 +310,7 @@ static void print_members(const char *ifname, char *text, bool with_interface)
 		bool last = !l || !strncmp(l, "errno=", 6);
 		if (name && (last || !strncmp(l, "member=", 7))) {
 			const char *cols[] = {name, key, addr, eps[0] ? eps : "(none)", session};
-			if (with_interface)
-				printf("%s\t", ifname);
-			for (size_t i = 0; i < 5; i++) {
-				print_clean(cols[i]);
-				putchar(i < 4 ? '\t' : '\n');
-			}
+			print_row(ifname, with_interface, cols, 5);
 			eps[0] = '\0';
 		}
 		if (last)
@@ -374,7 +380,7 @@ static const char *clean(char *buf, size_t cap, const char *s)
 static void print_route(const char *ifname, const struct route_row *r, bool dump,
 			bool with_interface)
 {
-	char b[7][128];
+	char b[6][128];
 
 	if (dump) {
 		const char *cols[] = {r->dest,
@@ -384,12 +390,7 @@ static void print_route(const char *ifname, const struct route_row *r, bool dump
 				      or_none(r->metric),
 				      or_none(r->seqno),
 				      or_none(r->age)};
-		if (with_interface)
-			printf("%s\t", ifname);
-		for (size_t i = 0; i < 7; i++) {
-			print_clean(cols[i]);
-			putchar(i < 6 ? '\t' : '\n');
-		}
+		print_row(ifname, with_interface, cols, 7);
 		return;
 	}
 	terminal_printf(TERM_GREEN "%-39s" TERM_RESET "  %-16s  %-16s  %8s  %5s  %5ss\n",
