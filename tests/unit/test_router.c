@@ -279,6 +279,19 @@ static void assert_reaches_all(struct net *net)
 				fail_msg("node %d does not reach node %d", a, d);
 }
 
+static struct rt_nbr_info nbr_info(struct net *net, int a, int b)
+{
+	struct rt_nbr_info ni;
+
+	assert_true(router_neighbour_info(net->nodes[a].r, net->nodes[a].nbr_to[b], &ni));
+	return ni;
+}
+
+static int next_node(struct net *net, int a, int d)
+{
+	return net->nodes[a].peer_of[router_next_hop(net->nodes[a].r, net->nodes[d].origin)];
+}
+
 static void test_line(void **state)
 {
 	struct net *net = net_new(3);
@@ -309,12 +322,12 @@ static void test_square_failover(void **state)
 	link_ab(net, 3, 0);
 	run(net, 10 * NSEC_PER_SEC);
 	assert_reaches_all(net);
-	int via = net->nodes[0].peer_of[router_next_hop(net->nodes[0].r, net->nodes[2].origin)];
+	int via = next_node(net, 0, 2);
 	assert_true(via == 1 || via == 3);
 	cut(net, 0, via);
 	/* Two lost hellos take the link down: a few seconds. */
 	run(net, 20 * NSEC_PER_SEC);
-	int now_via = net->nodes[0].peer_of[router_next_hop(net->nodes[0].r, net->nodes[2].origin)];
+	int now_via = next_node(net, 0, 2);
 	assert_int_equal(now_via, via == 1 ? 3 : 1);
 	assert_int_equal(follow(net, 0, 2), 2);
 	assert_int_equal(follow(net, 0, via), via); /* around the other way */
@@ -336,8 +349,7 @@ static void test_ring_starvation(void **state)
 	run(net, 30 * NSEC_PER_SEC);
 	assert_reaches_all(net);
 	/* Node 1 reaches 0 the long way now, which took a new seqno from 0. */
-	assert_int_equal(
-	    net->nodes[1].peer_of[router_next_hop(net->nodes[1].r, net->nodes[0].origin)], 2);
+	assert_int_equal(next_node(net, 1, 0), 2);
 	assert_int_not_equal(router_own_seqno(net->nodes[0].r), before);
 	uint64_t reqs = 0;
 	for (int i = 0; i < 6; i++)
@@ -426,27 +438,14 @@ static void test_proxy(void **state)
 	run(net, 12 * NSEC_PER_SEC);
 	uint32_t phone = net->nodes[3].origin;
 	assert_int_equal(router_next_hop(net->nodes[2].r, phone), RT_NBR_LOCAL);
-	assert_int_equal(net->nodes[0].peer_of[router_next_hop(net->nodes[0].r, phone)], 1);
-	assert_int_equal(net->nodes[1].peer_of[router_next_hop(net->nodes[1].r, phone)], 2);
+	assert_int_equal(next_node(net, 0, 3), 1);
+	assert_int_equal(next_node(net, 1, 3), 2);
 	/* The phone leaves: the route is retracted everywhere. */
 	router_proxy(net->nodes[2].r, phone, false, net->now);
 	run(net, 16 * NSEC_PER_SEC);
 	assert_int_equal(router_next_hop(net->nodes[0].r, phone), RT_NBR_NONE);
 	assert_int_equal(router_next_hop(net->nodes[1].r, phone), RT_NBR_NONE);
 	net_free(net);
-}
-
-static struct rt_nbr_info nbr_info(struct net *net, int a, int b)
-{
-	struct rt_nbr_info ni;
-
-	assert_true(router_neighbour_info(net->nodes[a].r, net->nodes[a].nbr_to[b], &ni));
-	return ni;
-}
-
-static int next_node(struct net *net, int a, int d)
-{
-	return net->nodes[a].peer_of[router_next_hop(net->nodes[a].r, net->nodes[d].origin)];
 }
 
 /*
@@ -571,13 +570,13 @@ static void test_two_proxies(void **state)
 		      per_s);
 	assert_true(grew <= 2);
 	assert_true(per_s < 4 * 4);
-	int nh = net->nodes[1].peer_of[router_next_hop(net->nodes[1].r, phone)];
+	int nh = next_node(net, 1, 3);
 	assert_true(nh == 0 || nh == 2);
 	/* The phone leaves node 0: node 1 still reaches it, through node 2. */
 	router_proxy(net->nodes[0].r, phone, false, net->now);
 	run(net, 80 * NSEC_PER_SEC);
-	assert_int_equal(net->nodes[1].peer_of[router_next_hop(net->nodes[1].r, phone)], 2);
-	assert_int_equal(net->nodes[0].peer_of[router_next_hop(net->nodes[0].r, phone)], 2);
+	assert_int_equal(next_node(net, 1, 3), 2);
+	assert_int_equal(next_node(net, 0, 3), 2);
 	net_free(net);
 }
 
@@ -647,7 +646,7 @@ static void test_late_origin(void **state)
 	for (int i = 0; i < 2; i++)
 		router_request_tables(net->nodes[i].r, net->now);
 	run(net, 14 * NSEC_PER_SEC);
-	assert_int_equal(net->nodes[1].peer_of[router_next_hop(net->nodes[1].r, o)], 2);
+	assert_int_equal(next_node(net, 1, 2), 2);
 	assert_int_equal(follow(net, 0, 2), 2);
 	net_free(net);
 }
