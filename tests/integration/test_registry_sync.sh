@@ -113,6 +113,17 @@ pass "refused: $(grep -o 'CacheDir .*' "${PROC_LOG[alameshd-shared]}")"
 ns_spawn pinger "$NS_A" ping -6 -i 0.2 -W 1 "$MB_ADDR"
 hs_b=$(wg show "$IA" latest-handshakes | awk -v k="$MB_PUB" '$1 == k {print $2}')
 
+# pinger_done NAME MIN WHAT: stops the ping NAME, which must have sent at
+# least MIN and lost none; sets sent.
+pinger_done() {
+	local name=$1 min=$2 what=$3 recv
+	proc_stop "$name" INT 5
+	sent=$(grep -oE '[0-9]+ packets transmitted' "${PROC_LOG[$name]}" | cut -d' ' -f1)
+	recv=$(grep -oE '[0-9]+ received' "${PROC_LOG[$name]}" | cut -d' ' -f1)
+	[ -n "$sent" ] && [ "$sent" -ge "$min" ] || fail "$what did not run: $(tail -n 3 "${PROC_LOG[$name]}")"
+	[ "$sent" = "$recv" ] || fail "$what lost $((sent - recv)) of $sent"
+}
+
 sync_a() { # WANT_REGEX: alamesh sync IA, whose line must match
 	local out
 	out=$("$ALAMESH" sync "$IA" 2>&1)
@@ -277,11 +288,7 @@ printf '%s\n' "$out" | grep -q 'RequireFastForward' || fail "B's refusal: $out"
 pass "force push: A warned and applied, B refused ($out)"
 
 step "the ping ran across every sync without a loss; bob's session was never redone"
-proc_stop pinger INT 5
-sent=$(grep -oE '[0-9]+ packets transmitted' "${PROC_LOG[pinger]}" | cut -d' ' -f1)
-recv=$(grep -oE '[0-9]+ received' "${PROC_LOG[pinger]}" | cut -d' ' -f1)
-[ -n "$sent" ] && [ "$sent" -gt 10 ] || fail "the ping did not run: $(tail -n 3 "${PROC_LOG[pinger]}")"
-[ "$sent" = "$recv" ] || fail "ping across the syncs lost $((sent - recv)) of $sent"
+pinger_done pinger 11 "the ping across the syncs"
 hs_now=$(wg show "$IA" latest-handshakes | awk -v k="$MB_PUB" '$1 == k {print $2}')
 [ "$hs_now" = "$hs_b" ] || fail "bob's session was redone across the syncs ($hs_b -> $hs_now)"
 pass "$sent pings, none lost; bob's handshake still the one at $hs_b"
@@ -391,11 +398,7 @@ out=$("$ALAMESH" sync "$IC" 2>&1) && fail "C synced from an empty repository: $o
 printf '%s\n' "$out" | grep -q "sync failed: branch 'main' not found" || fail "C's sync: $out"
 wg show "$IC" peers | grep -qx "$MA_PUB" || fail "an empty repository removed C's members"
 sleep 1
-proc_stop pinger-c INT 5
-sent=$(grep -oE '[0-9]+ packets transmitted' "${PROC_LOG[pinger-c]}" | cut -d' ' -f1)
-recv=$(grep -oE '[0-9]+ received' "${PROC_LOG[pinger-c]}" | cut -d' ' -f1)
-[ -n "$sent" ] && [ "$sent" -ge 5 ] || fail "C's ping did not run: $(tail -n 3 "${PROC_LOG[pinger-c]}")"
-[ "$sent" = "$recv" ] || fail "C's ping across the empty repository's sync lost $((sent - recv)) of $sent"
+pinger_done pinger-c 5 "C's ping across the empty repository's sync"
 ln -sfn registry.git "$NS_WORK/c-remote.git"
 pass "empty repository: $out; C's $sent pings to A across it, none lost"
 
