@@ -22,17 +22,19 @@ endif
 ALL_CFLAGS  = -std=c17 -D_GNU_SOURCE -pthread -I. $(WARN) $(PKG_CFLAGS) $(CFLAGS) $(SAN) -MMD -MP
 ALL_LDFLAGS = -pthread $(LDFLAGS) $(SAN)
 
+# Every layer of the daemon (daemon/*/, DESIGN.md's Layout) but the CLI's and main().
 LIB_SRC  := $(wildcard wgproto/*.c routing/*.c peers-repo-sync/*.c) \
-            $(filter-out daemon/alameshd.c,$(wildcard daemon/*.c))
+            $(filter-out daemon/cli/%,$(wildcard daemon/*/*.c))
 CLI_SRC  := $(wildcard daemon/cli/*.c)
-TEST_SRC := $(wildcard tests/unit/test_*.c)
+# Unit tests: pure/ needs neither the kernel's network nor git, system/ does.
+TEST_SRC := $(wildcard tests/unit/pure/test_*.c tests/unit/system/test_*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 SIM_SRC  := $(wildcard tests/sim/*.c)
 MANPAGES := $(wildcard man/*.[0-9])
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
-TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TESTS    := $(addprefix $(BUILD)/tests/,$(basename $(notdir $(TEST_SRC))))
 FUZZERS  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 LIBALAMESH := $(BUILD)/libalamesh.a
 # The subcommands without main(), for tests/unit/test_cli_*.c and tests/fuzz/fuzz_cli_*.c.
@@ -66,17 +68,25 @@ $(LIBCLI): $(CLI_LIB_OBJ)
 $(BUILD)/alamesh: $(BUILD)/obj/daemon/cli/alamesh.o $(LIBCLI) $(LIBALAMESH)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIBALAMESH)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -o $@ $< $(LIBALAMESH) $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS)
+define unit_rules
+$(BUILD)/tests/%: tests/unit/$(1)/%.c $(LIBALAMESH)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(ALL_CFLAGS) $$(TEST_CFLAGS) -o $$@ $$< $$(LIBALAMESH) $$(ALL_LDFLAGS) $$(PKG_LIBS) $$(TEST_LIBS)
 
-$(BUILD)/tests/test_cli_%: tests/unit/test_cli_%.c $(LIBCLI) $(LIBALAMESH)
+$(BUILD)/tests/test_cli_%: tests/unit/$(1)/test_cli_%.c $(LIBCLI) $(LIBALAMESH)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(ALL_CFLAGS) $$(TEST_CFLAGS) -o $$@ $$< $$(LIBCLI) $$(LIBALAMESH) $$(ALL_LDFLAGS) $$(PKG_LIBS) $$(TEST_LIBS)
+
+$(BUILD)/tests/test_sim%: tests/unit/$(1)/test_sim%.c $(SIMCORE_OBJ) $(LIBALAMESH)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(ALL_CFLAGS) $$(TEST_CFLAGS) -o $$@ $$< $$(SIMCORE_OBJ) $$(LIBALAMESH) $$(ALL_LDFLAGS) $$(PKG_LIBS) $$(TEST_LIBS) -lm
+endef
+$(eval $(call unit_rules,pure))
+$(eval $(call unit_rules,system))
+# The control socket's reply parser is the CLI's (daemon/cli/uapi_reply.c).
+$(BUILD)/tests/test_uapi_reply: tests/unit/pure/test_uapi_reply.c $(LIBCLI) $(LIBALAMESH)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -o $@ $< $(LIBCLI) $(LIBALAMESH) $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS)
-
-$(BUILD)/tests/test_sim%: tests/unit/test_sim%.c $(SIMCORE_OBJ) $(LIBALAMESH)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -o $@ $< $(SIMCORE_OBJ) $(LIBALAMESH) $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS) -lm
 
 unit: $(TESTS)
 
@@ -93,6 +103,10 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIBALAMESH)
 	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBALAMESH) $(ALL_LDFLAGS) -fsanitize=fuzzer $(PKG_LIBS)
 
 $(BUILD)/fuzz/fuzz_cli_%: tests/fuzz/fuzz_cli_%.c $(LIBCLI) $(LIBALAMESH)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBCLI) $(LIBALAMESH) $(ALL_LDFLAGS) -fsanitize=fuzzer $(PKG_LIBS)
+
+$(BUILD)/fuzz/fuzz_uapi_reply: tests/fuzz/fuzz_uapi_reply.c $(LIBCLI) $(LIBALAMESH)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBCLI) $(LIBALAMESH) $(ALL_LDFLAGS) -fsanitize=fuzzer $(PKG_LIBS)
 

@@ -19,15 +19,15 @@
 
 #include <sodium.h>
 
-#include "daemon/config.h"
-#include "daemon/device.h"
-#include "daemon/log.h"
-#include "daemon/mesh.h"
-#include "daemon/notify.h"
-#include "daemon/privs.h"
-#include "daemon/registry.h"
-#include "daemon/uapi.h"
-#include "daemon/udp.h"
+#include "daemon/config/config.h"
+#include "daemon/core/device.h"
+#include "daemon/base/log.h"
+#include "daemon/control/mesh.h"
+#include "daemon/platform/notify.h"
+#include "daemon/platform/privs.h"
+#include "daemon/control/registry.h"
+#include "daemon/uapi/uapi.h"
+#include "daemon/platform/udp.h"
 #include "wgproto/crypto.h"
 
 #define TICK_NS (100 * NSEC_PER_MSEC)

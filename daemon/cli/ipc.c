@@ -15,7 +15,7 @@
 
 #include "daemon/cli/ipc.h"
 #include "daemon/cli/subcommands.h"
-#include "daemon/uapi.h"
+#include "daemon/uapi/uapi.h"
 
 int ipc_timeout_ms = 10000;
 

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "daemon/uapi_reply.h"
+#include "daemon/cli/uapi_reply.h"
 
 /* How long to wait for an answer (alamesh sync waits for a whole fetch). */
 extern int ipc_timeout_ms;

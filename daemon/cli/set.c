@@ -22,8 +22,8 @@
 #include "daemon/cli/ipc.h"
 #include "daemon/cli/set.h"
 #include "daemon/cli/subcommands.h"
-#include "daemon/config.h"
-#include "daemon/textbuf.h"
+#include "daemon/config/config.h"
+#include "daemon/base/textbuf.h"
 #include "wgproto/encoding.h"
 
 #define KEY_FILE_MAX 128

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "daemon/uapi_reply.h"
+#include "daemon/cli/uapi_reply.h"
 
 /* A field of `show IFACE FIELD`: wg's, or one of alamesh's views. */
 bool show_valid_field(const char *f);

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "daemon/cli/show_print.h"
-#include "daemon/uapi_reply.h"
+#include "daemon/cli/uapi_reply.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

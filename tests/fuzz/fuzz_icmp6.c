@@ -12,10 +12,10 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "daemon/checksum.h"
-#include "daemon/device.h"
-#include "daemon/forward.h"
-#include "daemon/packet.h"
+#include "daemon/platform/checksum.h"
+#include "daemon/core/device.h"
+#include "daemon/datapath/forward.h"
+#include "daemon/base/packet.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

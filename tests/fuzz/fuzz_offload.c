@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "daemon/offload.h"
-#include "daemon/packet.h"
+#include "daemon/platform/offload.h"
+#include "daemon/base/packet.h"
 
 #define SLOTS	 256
 #define SLOT_LEN 2048

@@ -3,7 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "daemon/uapi_reply.h"
+#include "daemon/cli/uapi_reply.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -3,7 +3,7 @@
 # on stderr and never create its interface, not even for a moment (an
 # `ip monitor link` in the namespace watches). A good config passes -t, and
 # an unknown section is an error for -t but only a warning (naming
-# FILE:LINE) at run time, as daemon/config.h specifies. At run time the
+# FILE:LINE) at run time, as daemon/config/config.h specifies. At run time the
 # messages go through the daemon's log ("alameshd: " before them, or under
 # the journal <3> for errors and <4> for warnings); -t prints them bare.
 # -i names the interface over Name =, with a warning when they differ;

@@ -254,7 +254,7 @@ for req in (b"get=members\n\n", b"get=registry\n\n", b"sync=1\n\n"):
 # Two requests on one connection are answered in turn.
 out = ask(b"get=1\n\nget=1\n\n")
 # Oversize: a request that never ends is cut off at the limit, 512 bytes
-# for each of 65536 peers and a little more (daemon/uapi.h), not later.
+# for each of 65536 peers and a little more (daemon/uapi/uapi.h), not later.
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.connect(path); s.settimeout(10)
 sent, cut = 0, False
 try:

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: ISC
+/*
+ * The sealing and sending half of both data threads (batch.h): a batch of
+ * plaintext packets, each with its next-hop peer, becomes the fewest
+ * sendmmsg() messages the kernel takes.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/udp.h>
+
+#include "daemon/datapath/batch.h"
+#include "daemon/base/log.h"
+#include "wgproto/transport.h"
+
+bool batch_init(struct batch *b, int wait_ms)
+{
+	*b = (struct batch){.wait_ms = wait_ms};
+	b->buf = aligned_alloc(64, sizeof(*b->buf) * BATCH_SLOTS);
+	if (!b->buf)
+		return false;
+	for (unsigned int i = 0; i < BATCH_SLOTS; i++)
+		b->slot[i] = b->buf[i] + sizeof(struct wg_msg_data);
+	return true;
+}
+
+void batch_destroy(struct batch *b)
+{
+	free(b->buf);
+	b->buf = NULL;
+}
+
+/* Encrypts the packets [from, to) that all go to p, queueing them for sendmmsg. */
+static void seal_run(struct device *dev, struct batch *b, struct peer *p, unsigned int from,
+		     unsigned int to, uint64_t now)
+{
+	struct sockaddr_in6 dst;
+	struct wg_keypair *kp;
+	uint64_t counter;
+	uint64_t bytes = 0;
+
+	pthread_mutex_lock(&p->lock);
+	kp = peer_begin_send(p, now, to - from, true, &counter, &dst);
+	if (!kp) {
+		/* Without an endpoint no handshake can start: nothing to wait for. */
+		for (unsigned int i = from; i < to && p->endpoint.sin6_family == AF_INET6; i++)
+			stage_packet(dev, p, b->slot[i], b->len[i]);
+		pthread_mutex_unlock(&p->lock);
+		peer_want_handshake(p);
+		return;
+	}
+	pthread_mutex_unlock(&p->lock);
+
+	struct sockaddr_in6 *d = &b->dst[b->ndst++];
+	*d = dst;
+	for (unsigned int i = from; i < to; i++) {
+		unsigned int o = b->nout++;
+		size_t len = wg_transport_seal(b->buf[i], b->len[i], dev->mtu, kp, counter++);
+		b->iov[o].iov_base = b->buf[i];
+		b->iov[o].iov_len = len;
+		b->to[o] = d;
+		bytes += len;
+	}
+	wg_keypair_put(kp);
+	atomic_fetch_add(&p->tx_bytes, bytes);
+}
+
+/*
+ * How many datagrams from first on can go as one UDP GSO train: same
+ * destination, all as long as the first but the last, which may be shorter,
+ * and within the kernel's segment count and 64 KiB.
+ */
+static unsigned int gso_run(const struct batch *b, unsigned int first)
+{
+	size_t size = b->iov[first].iov_len, total = size;
+	unsigned int n = 1;
+
+	while (first + n < b->nout && n < UDP_GSO_MAX_SEGS && b->to[first + n] == b->to[first]) {
+		size_t len = b->iov[first + n].iov_len;
+		if (len > size || total + len > UDP_GSO_MAX_BYTES)
+			break;
+		total += len;
+		n++;
+		if (len < size)
+			break;
+	}
+	return n;
+}
+
+/* Groups the datagrams from first on into messages b->msg[into..]; returns how many. */
+static unsigned int build_messages(struct device *dev, struct batch *b, unsigned int first,
+				   unsigned int into)
+{
+	unsigned int nmsg = into;
+
+	for (unsigned int i = first; i < b->nout;) {
+		unsigned int n =
+		    atomic_load_explicit(&dev->udp_gso, memory_order_relaxed) ? gso_run(b, i) : 1;
+		struct msghdr *m = &b->msg[nmsg].msg_hdr;
+
+		*m = (struct msghdr){
+		    .msg_name = b->to[i],
+		    .msg_namelen = sizeof(*b->to[i]),
+		    .msg_iov = &b->iov[i],
+		    .msg_iovlen = n,
+		};
+		if (n > 1) {
+			uint16_t size = (uint16_t)b->iov[i].iov_len;
+			m->msg_control = b->cmsg[nmsg].buf;
+			m->msg_controllen = sizeof(b->cmsg[nmsg].buf);
+			struct cmsghdr *c = CMSG_FIRSTHDR(m);
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(size));
+			memcpy(CMSG_DATA(c), &size, sizeof(size));
+		}
+		nmsg++;
+		i += n;
+	}
+	return nmsg - into;
+}
+
+static void flush(struct device *dev, struct batch *b)
+{
+	unsigned int nmsg = build_messages(dev, b, 0, 0), done = 0;
+
+	while (done < nmsg) {
+		int r = sendmmsg(dev->udp_fd, b->msg + done, nmsg - done, 0);
+		if (r > 0) {
+			done += (unsigned int)r;
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
+			struct pollfd pfd = {.fd = dev->udp_fd, .events = POLLOUT};
+			int w = poll(&pfd, 1, b->wait_ms);
+			if (w > 0 || (w < 0 && errno == EINTR))
+				continue;
+			/*
+			 * No room for that long: the underlay is stuck. Waiting
+			 * again for each message left would hold the thread for
+			 * seconds; what is left of the batch is dropped instead.
+			 */
+			break;
+		}
+		if (r < 0 && (errno == EIO || errno == EMSGSIZE || errno == EINVAL) &&
+		    b->msg[done].msg_hdr.msg_iovlen > 1) {
+			/*
+			 * The route cannot take a train (no checksum offload, or a
+			 * segment over its MTU, which a lone datagram may still
+			 * pass by fragmentation): from now on, one datagram each.
+			 * The message says it was a train, not the flag, which
+			 * another thread may have cleared since it was built.
+			 */
+			if (atomic_exchange_explicit(&dev->udp_gso, false, memory_order_relaxed))
+				log_warn("UDP segmentation offload refused (%s); sending datagrams "
+					 "one by one",
+					 strerror(errno));
+			unsigned int first = (unsigned int)(b->msg[done].msg_hdr.msg_iov - b->iov);
+			nmsg = done + build_messages(dev, b, first, done);
+			continue;
+		}
+		/* The first message failed (unreachable endpoint...): skip it, send the rest. */
+		done++;
+	}
+	b->nout = 0;
+	b->ndst = 0;
+}
+
+void batch_send(struct device *dev, struct batch *b, uint64_t now)
+{
+	for (unsigned int i = 0; i < b->n;) {
+		unsigned int j = i + 1;
+		if (!b->peer[i]) {
+			i = j;
+			continue;
+		}
+		while (j < b->n && b->peer[j] == b->peer[i])
+			j++;
+		seal_run(dev, b, b->peer[i], i, j, now);
+		i = j;
+	}
+	flush(dev, b);
+	b->n = 0;
+}

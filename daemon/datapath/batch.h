@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * A batch of plaintext packets on their way to peers, shared by the two data
+ * threads: the transmit thread fills it from the TUN, the receive thread
+ * with the packets it forwards and the ICMPv6 errors it answers. Each slot
+ * leaves room for the transport header before the packet and the padding
+ * and tag after it, so sealing is in place; runs of packets to one peer take
+ * their counters under one lock, and the sealed datagrams leave in one
+ * sendmmsg(), runs to one endpoint as UDP GSO trains. Nothing is allocated
+ * after batch_init().
+ */
+#ifndef ALAMESH_BATCH_H
+#define ALAMESH_BATCH_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "daemon/core/device.h"
+#include "wgproto/messages.h"
+
+/* Room for a batch of super-packets cut into MTU-sized pieces. */
+#define BATCH_SLOTS 256
+/* What a slot holds past the transport header. */
+#define BATCH_SLOT_CAP (PACKET_BUF_SIZE - sizeof(struct wg_msg_data))
+
+struct batch {
+	uint8_t (*buf)[PACKET_BUF_SIZE];
+	uint8_t *slot[BATCH_SLOTS]; /* buf[i] past the transport header: the plaintext */
+	uint32_t len[BATCH_SLOTS];
+	struct peer *peer[BATCH_SLOTS]; /* NULL: not sent */
+	/* Sealed datagrams, in order; runs to one destination share a dst entry. */
+	struct iovec iov[BATCH_SLOTS];
+	struct sockaddr_in6 *to[BATCH_SLOTS];
+	struct sockaddr_in6 dst[BATCH_SLOTS];
+	/* The messages of one sendmmsg(): single datagrams or UDP GSO trains. */
+	struct mmsghdr msg[BATCH_SLOTS];
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} cmsg[BATCH_SLOTS];
+	unsigned int n; /* slots filled */
+	unsigned int nout, ndst;
+	int wait_ms; /* how long a full socket buffer is waited for before dropping */
+};
+
+/* Allocates the slot buffers; false when out of memory (batch_destroy() still applies). */
+bool batch_init(struct batch *b, int wait_ms);
+void batch_destroy(struct batch *b);
+
+static inline bool batch_full(const struct batch *b)
+{
+	return b->n == BATCH_SLOTS;
+}
+
+/*
+ * Seals the filled slots that have a peer, each run of consecutive slots to
+ * one peer with one keypair reservation (a peer without a session stages
+ * its run and asks for a handshake), sends them, and empties the batch.
+ */
+void batch_send(struct device *dev, struct batch *b, uint64_t now);
+
+#endif
