@@ -29,6 +29,10 @@
 #include "daemon/uapi/uapi.h"
 #include "daemon/platform/udp.h"
 #include "wgproto/crypto.h"
+#include "daemon/base/clock.h"
+#include "daemon/core/peer.h"
+#include "daemon/control/handshake.h"
+#include "daemon/control/up.h"
 
 #define TICK_NS (100 * NSEC_PER_MSEC)
 /* Where alamesh.conf(5) says the configuration lives, read when -c is not given. */

@@ -7,10 +7,15 @@
  */
 #include <string.h>
 
-#include "daemon/core/device.h"
+#include "daemon/control/handshake.h"
 #include "daemon/base/log.h"
 #include "daemon/platform/udp.h"
 #include "wgproto/crypto.h"
+#include "daemon/base/clock.h"
+#include "daemon/core/peer.h"
+#include "daemon/core/keys.h"
+#include "daemon/core/stage.h"
+#include "daemon/datapath/send.h"
 
 static struct wg_handshake *lookup_static(void *ctx, const uint8_t public_key[WG_KEY_LEN])
 {
@@ -26,42 +31,11 @@ static struct wg_handshake *lookup_index(void *ctx, uint32_t idx)
 	return wg_index_get_handshake(&dev->index, idx);
 }
 
-/* Forgets the index of an unfinished handshake before a new one registers. */
-static void unregister_handshake(struct peer *p)
-{
-	if (!p->hs_registered)
-		return;
-	wg_index_remove(&p->dev->index, p->handshake.local_index);
-	p->hs_registered = false;
-}
-
 /* A fresh index whose handshake message could not be made (the handshake keeps its old one). */
 static void forget_index(struct peer *p, uint32_t idx)
 {
 	wg_index_remove(&p->dev->index, idx);
 	p->hs_registered = false;
-}
-
-static void drop_keypairs(struct device *dev, struct wg_keypair *dropped[3])
-{
-	for (int i = 0; i < 3; i++) {
-		if (!dropped[i])
-			continue;
-		wg_index_remove(&dev->index, dropped[i]->local_index);
-		wg_keypair_put(dropped[i]);
-	}
-}
-
-void peer_clear_keys(struct peer *p)
-{
-	struct wg_keypair *dropped[3];
-
-	unregister_handshake(p);
-	wg_handshake_clear(&p->handshake);
-	pthread_mutex_lock(&p->lock);
-	wg_keypairs_clear(&p->keypairs, dropped);
-	pthread_mutex_unlock(&p->lock);
-	drop_keypairs(p->dev, dropped);
 }
 
 /*
@@ -74,7 +48,7 @@ static struct wg_keypair *install_keypair(struct peer *p, uint64_t now)
 	struct wg_keypair *kp = wg_noise_derive_keypair(&p->handshake, now);
 
 	if (!kp) {
-		unregister_handshake(p);
+		peer_unregister_handshake(p);
 		return NULL;
 	}
 	kp->peer = p;
@@ -86,7 +60,7 @@ static struct wg_keypair *install_keypair(struct peer *p, uint64_t now)
 	wg_timers_session_derived(&p->timers, now);
 	peer_timers_changed(p);
 	pthread_mutex_unlock(&p->lock);
-	drop_keypairs(p->dev, dropped);
+	peer_drop_keypairs(p->dev, dropped);
 	return kp;
 }
 
@@ -124,7 +98,7 @@ void handshake_send_initiation(struct peer *p, bool is_retry)
 	}
 	pthread_mutex_unlock(&p->lock);
 
-	unregister_handshake(p);
+	peer_unregister_handshake(p);
 	if (!wg_index_add(&dev->index, WG_INDEX_HANDSHAKE, &p->handshake, &idx))
 		return;
 	p->hs_registered = true;
@@ -169,7 +143,7 @@ static void consume_initiation(struct device *dev, const struct hs_item *it, uin
 	peer_timers_changed(p);
 	pthread_mutex_unlock(&p->lock);
 
-	unregister_handshake(p);
+	peer_unregister_handshake(p);
 	if (!wg_index_add(&dev->index, WG_INDEX_HANDSHAKE, &p->handshake, &idx))
 		return;
 	p->hs_registered = true;

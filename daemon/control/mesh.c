@@ -14,6 +14,10 @@
 #include "daemon/base/textbuf.h"
 #include "routing/router.h"
 #include "wgproto/encoding.h"
+#include "daemon/base/clock.h"
+#include "daemon/core/peer.h"
+#include "daemon/datapath/send.h"
+#include "daemon/control/handshake.h"
 
 #define SCAN_INTERVAL	 (250 * NSEC_PER_MSEC) /* sessions looked at this often */
 #define REJECT_LOG_EVERY (10 * NSEC_PER_SEC)   /* one log line per this for bad announcements */
@@ -92,6 +96,10 @@ static const struct rt_ops ops = {.send = op_send, .route = op_route, .rejected 
 
 /* ---- set-up ---- */
 
+static void peer_linked(struct device *dev, struct peer *p);
+static void peer_unlinked(struct device *dev, struct peer *p);
+static void peer_freed(struct device *dev, struct peer *p);
+
 int mesh_init(struct device *dev)
 {
 	uint8_t seed[16];
@@ -112,11 +120,17 @@ int mesh_init(struct device *dev)
 	    router_new(&params, &ops, dev, &dev->origins, dev->self_origin, rseed, now_mono());
 	if (!dev->max_peers)
 		dev->max_peers = MESH_DEFAULT_MAX_PEERS;
-	return dev->router ? 0 : -ENOMEM;
+	if (!dev->router)
+		return -ENOMEM;
+	/* From now on the peer table tells us of its peers (core/peer.c calls these). */
+	dev->hooks = (struct peer_hooks){
+	    .linked = peer_linked, .unlinked = peer_unlinked, .freed = peer_freed};
+	return 0;
 }
 
 void mesh_free(struct device *dev)
 {
+	dev->hooks = (struct peer_hooks){0};
 	router_free(dev->router);
 	dev->router = NULL;
 	free(dev->nbr_peer);
@@ -139,7 +153,7 @@ static void put_origin(struct device *dev, uint32_t o)
 	rt_origins_put(&dev->origins, o);
 }
 
-void mesh_peer_linked(struct device *dev, struct peer *p)
+static void peer_linked(struct device *dev, struct peer *p)
 {
 	p->nbr = RT_NBR_NONE;
 	p->origin = rt_origins_add(&dev->origins, p->handshake.remote_static);
@@ -174,7 +188,7 @@ static void stop_proxy(struct device *dev, struct peer *p)
 		router_proxy(dev->router, p->origin, false, now_mono());
 }
 
-void mesh_peer_unlinked(struct device *dev, struct peer *p)
+static void peer_unlinked(struct device *dev, struct peer *p)
 {
 	if (!dev->router)
 		return;
@@ -186,7 +200,7 @@ void mesh_peer_unlinked(struct device *dev, struct peer *p)
 		reinstall(dev, p->origin);
 }
 
-void mesh_peer_freed(struct device *dev, struct peer *p)
+static void peer_freed(struct device *dev, struct peer *p)
 {
 	if (p->origin != RT_ORIGIN_NONE && dev->router)
 		put_origin(dev, p->origin);

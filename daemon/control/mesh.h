@@ -28,14 +28,14 @@ struct peer;
 #define MESH_DIAL_MAX	       (300 * NSEC_PER_SEC)
 #define MESH_DEFAULT_MAX_PEERS 64
 
-/* The origin table with our own key, and the router. Before any peer is added. */
+/*
+ * The origin table with our own key, and the router; before any peer is
+ * added. It sets the device's peer hooks, so that origin references and
+ * neighbours follow the peers as they come and go.
+ */
 int mesh_init(struct device *dev);
 void mesh_free(struct device *dev);
 
-/* Peers come and go (device.c): origin references and neighbours follow. */
-void mesh_peer_linked(struct device *dev, struct peer *p);
-void mesh_peer_unlinked(struct device *dev, struct peer *p);
-void mesh_peer_freed(struct device *dev, struct peer *p);
 /* The private key changed (uapi_apply.c): a new origin for ourselves. */
 void mesh_self_changed(struct device *dev);
 

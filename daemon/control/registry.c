@@ -26,6 +26,8 @@
 #include "daemon/platform/udp.h"
 #include "peers-repo-sync/escape.h"
 #include "wgproto/encoding.h"
+#include "daemon/base/clock.h"
+#include "daemon/core/peer.h"
 
 #define ERR_MAX 256
 

@@ -13,6 +13,9 @@
 #include "daemon/datapath/batch.h"
 #include "daemon/base/log.h"
 #include "wgproto/transport.h"
+#include "daemon/core/peer.h"
+#include "daemon/core/keys.h"
+#include "daemon/core/stage.h"
 
 bool batch_init(struct batch *b, int wait_ms)
 {

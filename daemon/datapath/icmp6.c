@@ -10,7 +10,8 @@
 #include <string.h>
 
 #include "daemon/platform/checksum.h"
-#include "daemon/core/device.h"
+#include "daemon/datapath/icmp6.h"
+#include "wgproto/constants.h"
 #include "daemon/base/packet.h"
 
 /* RFC 4443 2.4(c): an error carries as much of the offending packet as fits in 1280. */

@@ -17,6 +17,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "daemon/datapath/rx.h"
 #include "daemon/datapath/batch.h"
 #include "daemon/core/device.h"
 #include "daemon/datapath/forward.h"
@@ -27,6 +28,9 @@
 #include "wgproto/crypto.h"
 #include "wgproto/messages.h"
 #include "wgproto/transport.h"
+#include "daemon/base/clock.h"
+#include "daemon/core/peer.h"
+#include "daemon/datapath/icmp6.h"
 
 #define RX_TID 1
 

@@ -27,6 +27,11 @@
 #include "daemon/platform/udp.h"
 #include "routing/address.h"
 #include "wgproto/crypto.h"
+#include "daemon/base/clock.h"
+#include "daemon/core/peer.h"
+#include "daemon/core/keys.h"
+#include "daemon/datapath/send.h"
+#include "daemon/control/handshake.h"
 
 /* The outcome for one public key named in the request. */
 struct outcome {

@@ -18,6 +18,7 @@
 #include "daemon/uapi/uapi.h"
 #include "daemon/platform/udp.h"
 #include "wgproto/encoding.h"
+#include "daemon/core/peer.h"
 
 static void put_peer(struct textbuf *o, struct peer *p)
 {

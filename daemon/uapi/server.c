@@ -22,6 +22,7 @@
 #include "daemon/control/mesh.h"
 #include "daemon/control/registry.h"
 #include "daemon/uapi/uapi.h"
+#include "daemon/base/clock.h"
 
 #define UAPI_READ_CHUNK 4096
 

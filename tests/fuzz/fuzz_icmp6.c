@@ -16,6 +16,7 @@
 #include "daemon/core/device.h"
 #include "daemon/datapath/forward.h"
 #include "daemon/base/packet.h"
+#include "daemon/datapath/icmp6.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

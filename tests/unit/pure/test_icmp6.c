@@ -11,6 +11,7 @@
 
 #include "daemon/core/device.h"
 #include "daemon/base/packet.h"
+#include "daemon/datapath/icmp6.h"
 
 static size_t make_packet(uint8_t *p, size_t payload, uint8_t next, uint8_t first)
 {

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The control socket's set parser, the all-or-nothing apply and the get
- * answer, on a device without TUN or threads (ifindex 0: any netlink call
- * fails, which is how a failure late in a request is provoked).
+ * answer, on the fake device (tests/unit/fake_device.h: no TUN or threads,
+ * ifindex 0: any netlink call fails, which is how a failure late in a
+ * request is provoked).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +27,9 @@
 #include "routing/address.h"
 #include "wgproto/crypto.h"
 #include "wgproto/encoding.h"
+#include "daemon/core/peer.h"
+#include "daemon/control/up.h"
+#include "tests/unit/fake_device.h"
 
 struct node {
 	uint8_t priv[WG_KEY_LEN], pub[WG_KEY_LEN];
@@ -164,24 +168,8 @@ static void test_parse_refusals(void **state)
 /* A device with keys, a route table and a UDP socket, but no TUN and no threads. */
 static void dev_init(struct device *dev, const struct node *me)
 {
-	memset(dev, 0, sizeof(*dev));
-	dev->tun_fd = dev->wake_fd = dev->stop_fd = -1;
-	snprintf(dev->ifname, sizeof(dev->ifname), "test0");
-	assert_true(wg_identity_set(&dev->identity, me->priv));
-	alamesh_addr(&dev->addr_slot[0], dev->identity.public_key);
-	wg_cookie_checker_init(&dev->cookie_checker, dev->identity.public_key);
-	qsbr_init(&dev->qsbr, 2);
-	assert_true(wg_index_init(&dev->index));
-	assert_true(route_table_init(&dev->routes));
-	assert_true(wg_ratelimiter_init(&dev->ratelimiter, 16));
-	assert_int_equal(pthread_mutex_init(&dev->stage_lock, NULL), 0);
-	dev->listen_port = 0;
-	dev->udp_fd = udp_open(&dev->listen_port);
-	assert_true(dev->udp_fd >= 0);
-	dev->rx_kick_fd = eventfd(0, EFD_NONBLOCK);
-	assert_true(dev->rx_kick_fd >= 0);
+	assert_int_equal(fake_device_up(dev, "test0", me->priv), 0);
 }
-
 static int apply(struct device *dev, const char *body)
 {
 	struct uapi_set set;

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * A peer, and the control thread's table of them: the array, the key map
+ * (open addressing by public key), and the route to each peer's own
+ * address. Adding and removing tell the layers above through dev->hooks.
+ */
+#ifndef ALAMESH_PEER_H
+#define ALAMESH_PEER_H
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "daemon/core/device.h"
+#include "daemon/core/stage.h"
+
+struct peer {
+	pthread_mutex_t lock; /* keypairs, timers, endpoint, staged */
+	struct device *dev;
+	struct in6_addr addr;	       /* derived from the public key */
+	struct wg_handshake handshake; /* control thread only */
+	struct wg_cookie cookie;       /* control thread only */
+	struct wg_keypairs keypairs;
+	struct wg_timers timers;
+	struct sockaddr_in6 endpoint; /* sin6_family 0 = unknown */
+	struct stage_buf *staged_head, *staged_tail;
+	uint32_t nstaged;
+	atomic_bool handshake_wanted; /* set by data threads, served by control */
+	atomic_bool staged_wanted;    /* a session is up: staged packets may go */
+	_Atomic uint64_t rx_bytes, tx_bytes;
+	_Atomic uint64_t last_handshake_ns; /* wall clock of the last completed handshake */
+	_Atomic uint64_t next_deadline;	    /* kept by peer_timers_changed() */
+	bool hs_registered;		    /* handshake.local_index is in the index table */
+	size_t index;			    /* in dev->peers (control thread) */
+
+	/* Registry members (control thread): the member's name and its endpoints. */
+	bool from_registry;
+	char member[33];
+	struct sockaddr_in6 cands[8]; /* tried in turn until a handshake completes */
+	uint8_t ncands, cand_idx;
+	bool cand_confirmed; /* a handshake completed: keep the endpoint that answered */
+
+	/* The mesh (control/mesh.c, control thread unless marked). */
+	uint32_t origin;       /* our reference on its key in dev->origins */
+	uint16_t nbr;	       /* its id in dev->router, RT_NBR_NONE if not a neighbour */
+	bool stock;	       /* this session speaks no routing: a stock WireGuard peer */
+	bool proxied;	       /* we announce its address for it */
+	bool held_back;	       /* a member with no direct route to it (mesh.c update_hold) */
+	bool spoke_routing;    /* a hello has come from it, in this session or an earlier one */
+	atomic_bool is_router; /* read by the receive thread: may relay others' packets */
+	bool dial, dial_was;   /* chosen by the peering policy: we keep a session to it */
+	uint64_t next_dial, dial_backoff;
+};
+
+struct peer *device_add_peer(struct device *dev, const uint8_t public_key[WG_KEY_LEN],
+			     const uint8_t *psk, const struct sockaddr_in6 *endpoint,
+			     uint16_t persistent_keepalive);
+void device_remove_peer(struct device *dev, struct peer *p);
+/* Removes every peer and frees the table (the interface is going down). */
+void device_remove_all_peers(struct device *dev);
+/*
+ * The parts of adding and removing, for a change that must apply whole
+ * (uapi/apply.c): a peer made but not yet linked anywhere, room in the
+ * array, the append that cannot fail, and an unlink that leaves the
+ * freeing to the caller after qsbr_synchronize().
+ */
+struct peer *peer_create(struct device *dev, const uint8_t public_key[WG_KEY_LEN],
+			 const uint8_t *psk, const struct sockaddr_in6 *endpoint,
+			 uint16_t persistent_keepalive);
+void peer_destroy(struct peer *p);
+bool device_reserve_peers(struct device *dev, size_t more);
+void device_append_peer(struct device *dev, struct peer *p);
+bool device_unlink_peer(struct device *dev, struct peer *p);
+/* The peer's public key in base64, for logs. */
+void peer_name(const struct peer *p, char out[WG_KEY_B64_LEN + 1]);
+struct peer *device_find_peer(struct device *dev, const uint8_t public_key[WG_KEY_LEN]);
+
+/*
+ * Call with p->lock held after any change to p->timers: the control loop
+ * reads the cached deadline without the lock to skip idle peers.
+ */
+static inline void peer_timers_changed(struct peer *p)
+{
+	atomic_store_explicit(&p->next_deadline, wg_timers_next_deadline(&p->timers),
+			      memory_order_relaxed);
+}
+
+#endif
