@@ -13,7 +13,8 @@
  */
 #include <string.h>
 
-#include "routing/router_impl.h"
+#include "routing/neighbour.h"
+#include "routing/selection.h"
 
 #define MISS_GRACE(iv) ((iv) / 2) /* a hello is late this long after its interval */
 #define HELLO_REORDER  16	  /* hellos this far behind are late; further, a new count */

@@ -3,10 +3,14 @@
  * Origin validation and seqno requests: a starving node asks its
  * neighbours for a newer seqno, they answer or pass the request on
  * towards the origin, and the origin raises its seqno (RFC 8966, 3.8).
+ * Only rt_state.h is below: the seqno raised, it goes out through
+ * rt_trigger()'s queue, which update.c (above) sends.
  */
 #include <string.h>
 
-#include "routing/router_impl.h"
+#include "routing/request.h"
+
+#define RT_REQ_RESEND NSEC_PER_SEC /* the same request goes again after this */
 
 /* True if a request for o at seqno (or newer) went out less than RT_REQ_RESEND ago. */
 bool rt_recently_requested(struct router *r, uint32_t o, uint16_t seqno, uint64_t now)

@@ -1,23 +1,27 @@
 // SPDX-License-Identifier: ISC
 /*
- * The router (see router.h): its life, its neighbours, route selection and
- * the timers. Updates are update.c's, seqno requests request.c's, links and
- * their costs neighbour.c's.
+ * The router (see router.h): its life, its neighbours, frames in and the
+ * timers. The rest of routing/ is in layers, each file calling only the
+ * ones below it, so that no call ever comes back up (a file that had to
+ * tell a higher one something would take a callback, as the router takes
+ * rt_ops from the daemon):
  *
- * Loop freedom is Babel's (RFC 8966, 2.4 and 3.5): for each origin a node
- * keeps a feasibility distance FD = the best (seqno, metric) it has ever
- * advertised, and only selects a route whose advertised (seqno, metric) is
- * strictly better: a newer seqno, or the same and a smaller metric. Along
- * every installed path the FDs then strictly decrease, so no path can come
- * back to where it started, whatever messages are late or lost. The price
- * is starvation: after a failure the only routes left may be unfeasible;
- * a seqno request travels to the origin, which raises its seqno, and the
- * new seqno makes every route feasible again.
+ *   router.c       the public API: life, frames in, timers
+ *   neighbour.c    hellos, IHUs, link costs    update.c   updates in and out
+ *   selection.c    route selection, feasibility, link changes
+ *   request.c      origin validation, seqno requests
+ *   rt_state.c     the state, frames out, the deadline, the update queue
+ *
+ * Each file's header says what it offers; rt_state.h also holds the state.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "routing/router_impl.h"
+#include "routing/neighbour.h"
+#include "routing/request.h"
+#include "routing/rt_state.h"
+#include "routing/selection.h"
+#include "routing/update.h"
 
 void rt_params_default(struct rt_params *p)
 {
@@ -32,188 +36,9 @@ void rt_params_default(struct rt_params *p)
 	};
 }
 
-/* xorshift64*: jitter and the first seqno, reproducible from the seed. */
-uint64_t rt_random(struct router *r)
-{
-	r->rng ^= r->rng >> 12;
-	r->rng ^= r->rng << 25;
-	r->rng ^= r->rng >> 27;
-	return r->rng * 0x2545f4914f6cdd1dULL;
-}
-
-void rt_deadline(struct router *r, uint64_t when)
-{
-	if (when < r->deadline)
-		r->deadline = when;
-}
-
 uint64_t router_deadline(const struct router *r)
 {
 	return r->deadline;
-}
-
-uint16_t rt_interval_cs(uint64_t ns)
-{
-	uint64_t cs = ns / (10 * NSEC_PER_MSEC);
-	return cs > 0xffff ? 0xffff : (uint16_t)cs;
-}
-
-bool rt_ensure_dests(struct router *r)
-{
-	uint32_t n = r->origins->n;
-
-	if (n <= r->ndests)
-		return true;
-	struct rt_dest *d = realloc(r->dests, (size_t)n * sizeof(*d));
-	if (!d)
-		return false;
-	for (uint32_t i = r->ndests; i < n; i++)
-		d[i] = (struct rt_dest){.metric = RT_METRIC_INF, .nh = RT_NBR_NONE};
-	r->dests = d;
-	r->ndests = n;
-	return true;
-}
-
-bool rt_ensure_routes(struct router *r, struct rt_nbr *n, uint32_t o)
-{
-	if (o < n->routes_cap)
-		return true;
-	uint32_t cap = r->origins->cap > o ? r->origins->cap : o + 1;
-	struct rt_nroute *v = realloc(n->routes, (size_t)cap * sizeof(*v));
-	if (!v)
-		return false;
-	for (uint32_t i = n->routes_cap; i < cap; i++)
-		v[i] = (struct rt_nroute){.metric = RT_METRIC_INF};
-	n->routes = v;
-	n->routes_cap = cap;
-	return true;
-}
-
-bool rt_is_local(const struct router *r, uint32_t o)
-{
-	return r->dests[o].nh == RT_NBR_LOCAL;
-}
-
-void rt_send(struct router *r, uint16_t id, struct rt_nbr *n)
-{
-	size_t len = rt_frame_end(&n->out);
-
-	if (len) {
-		r->ops.send(r->ctx, id, n->buf, len);
-		r->stats.tx_frames++;
-		r->stats.tx_bytes += len;
-	}
-	rt_frame_begin(&n->out, n->buf);
-}
-
-void rt_emit(struct router *r, uint16_t id, struct rt_nbr *n, const struct rt_tlv *t)
-{
-	if (rt_frame_add(&n->out, t))
-		return;
-	rt_send(r, id, n);
-	rt_frame_add(&n->out, t);
-}
-
-struct rt_nbr *rt_nbr_get(const struct router *r, uint16_t id)
-{
-	if (id >= r->nnbrs || !r->nbrs[id] || !r->nbrs[id]->used)
-		return NULL;
-	return r->nbrs[id];
-}
-
-bool rt_feasible(const struct rt_dest *d, uint16_t seqno, uint32_t metric)
-{
-	if (metric == RT_METRIC_INF || !(d->flags & D_HAS_FD))
-		return true;
-	if (rt_seq_newer(seqno, d->fd_seqno))
-		return true;
-	return seqno == d->fd_seqno && metric < d->fd_metric;
-}
-
-/*
- * During the hold after a start only a neighbour's route to itself counts:
- * neighbours drop what they heard from our former self when our first
- * hello arrives, and until all of them have, a longer route they tell us
- * of could still lead back through us.
- */
-static bool usable(const struct router *r, const struct rt_nbr *n, uint32_t o)
-{
-	return !r->holding || n->origin == o;
-}
-
-static void set_route(struct router *r, uint32_t o, uint16_t nh, uint32_t metric, uint16_t seqno,
-		      uint64_t now)
-{
-	struct rt_dest *d = &r->dests[o];
-	uint16_t old_nh = d->nh, old_seqno = d->seqno;
-	uint32_t old = d->metric;
-
-	d->nh = nh;
-	d->metric = metric;
-	d->seqno = seqno;
-	if (nh != old_nh) {
-		d->changed = rt_secs(now);
-		r->stats.route_changes++;
-		r->ops.route(r->ctx, o, nh);
-		rt_trigger(r, o, nh == RT_NBR_NONE, now);
-		return;
-	}
-	if (seqno != old_seqno) {
-		rt_trigger(r, o, true, now);
-		return;
-	}
-	/* Small metric changes wait for the next full table. */
-	uint32_t diff = metric > old ? metric - old : old - metric;
-	if ((uint64_t)diff * 8 > old)
-		rt_trigger(r, o, false, now);
-}
-
-void rt_select_route(struct router *r, uint32_t o, uint64_t now)
-{
-	struct rt_dest *d = &r->dests[o];
-	uint16_t best = RT_NBR_NONE, best_seqno = d->seqno;
-	uint32_t best_metric = RT_METRIC_INF, cur_metric = RT_METRIC_INF;
-	uint16_t cur_seqno = 0;
-	bool starving = false;
-
-	if (d->nh == RT_NBR_LOCAL || o == r->self)
-		return;
-	for (uint32_t id = 0; id < r->nnbrs; id++) {
-		struct rt_nbr *n = rt_nbr_get(r, (uint16_t)id);
-		if (!n || o >= n->routes_cap)
-			continue;
-		const struct rt_nroute *nr = &n->routes[o];
-		uint32_t m = rt_metric_add(n->cost, nr->metric);
-		if (m == RT_METRIC_INF || !usable(r, n, o))
-			continue;
-		if (!rt_feasible(d, nr->seqno, nr->metric)) {
-			starving = true;
-			continue;
-		}
-		if (id == d->nh) {
-			cur_metric = m;
-			cur_seqno = nr->seqno;
-		}
-		if (m < best_metric) {
-			best = (uint16_t)id;
-			best_metric = m;
-			best_seqno = nr->seqno;
-		}
-	}
-	/* Hysteresis: the route in use stays unless another is better by a sixteenth. */
-	if (cur_metric != RT_METRIC_INF && best != d->nh &&
-	    (uint64_t)best_metric + best_metric / 16 >= cur_metric) {
-		best = d->nh;
-		best_metric = cur_metric;
-		best_seqno = cur_seqno;
-	}
-	if (best == RT_NBR_NONE) {
-		set_route(r, o, RT_NBR_NONE, RT_METRIC_INF, d->seqno, now);
-		if (starving)
-			rt_request_seqno(r, o, now);
-		return;
-	}
-	set_route(r, o, best, best_metric, best_seqno, now);
 }
 
 static void select_all(struct router *r, uint64_t now)
@@ -264,20 +89,6 @@ uint16_t router_add_neighbour(struct router *r, uint32_t origin, uint64_t now)
 	return (uint16_t)id;
 }
 
-/* Forgets every route n told us, reselecting where one was in use. */
-void rt_drop_routes_of(struct router *r, uint16_t id, struct rt_nbr *n, uint64_t now)
-{
-	for (uint32_t o = 0; n->nroutes && o < n->routes_cap && o < r->ndests; o++) {
-		if (n->routes[o].metric == RT_METRIC_INF)
-			continue;
-		n->routes[o].metric = RT_METRIC_INF;
-		n->nroutes--;
-		if (r->dests[o].nh == id)
-			rt_select_route(r, o, now);
-	}
-	n->nroutes = 0;
-}
-
 void router_remove_neighbour(struct router *r, uint16_t id, uint64_t now)
 {
 	struct rt_nbr *n = rt_nbr_get(r, id);
@@ -287,28 +98,6 @@ void router_remove_neighbour(struct router *r, uint16_t id, uint64_t now)
 	n->cost = RT_METRIC_INF;
 	rt_drop_routes_of(r, id, n, now);
 	n->used = false;
-}
-
-void rt_link_changed(struct router *r, uint16_t id, struct rt_nbr *n, uint32_t old_cost,
-		     uint64_t now)
-{
-	if (n->cost == RT_METRIC_INF) {
-		/* Down: what it told us goes with it; it tells us afresh when back. */
-		rt_drop_routes_of(r, id, n, now);
-		return;
-	}
-	if (old_cost == RT_METRIC_INF) {
-		/*
-		 * Up: our table goes to it now. It does the same when it sees the
-		 * link up, so neither needs to ask (route requests are answered,
-		 * but only other implementations need them).
-		 */
-		n->next_dump = now;
-		rt_deadline(r, now);
-	}
-	for (uint32_t o = 0; n->nroutes && o < n->routes_cap && o < r->ndests; o++)
-		if (n->routes[o].metric != RT_METRIC_INF)
-			rt_select_route(r, o, now);
 }
 
 int router_receive(struct router *r, uint16_t id, const uint8_t *frame, size_t len, uint64_t now,

@@ -3,11 +3,17 @@
  * Updates: what goes out (triggered for changes, gathered for a few
  * milliseconds; whole tables periodically and when a link comes up; the
  * feasibility distance kept as routes are announced) and what comes in.
+ * What changed is queued by rt_trigger() (rt_state.c), below every file
+ * that changes a route, and sent from here by rt_flush().
  */
-#include <stdlib.h>
 #include <string.h>
 
-#include "routing/router_impl.h"
+#include "routing/request.h"
+#include "routing/selection.h"
+#include "routing/update.h"
+
+#define RT_FD_GC	(180 * NSEC_PER_SEC) /* feasibility distances of dead routes are forgotten */
+#define RT_DUMP_MIN_GAP NSEC_PER_SEC	     /* full tables to one neighbour at most this often */
 
 /* What we advertise for o: its seqno and metric, or false if nothing (no route). */
 static bool advertised(const struct router *r, uint32_t o, uint16_t *seqno, uint32_t *metric)
@@ -103,38 +109,6 @@ static void send_all(struct router *r)
 	}
 }
 
-static bool push(uint32_t **v, uint32_t *n, uint32_t *cap, uint32_t x)
-{
-	if (*n == *cap) {
-		uint32_t c = *cap ? *cap * 2 : 64;
-		uint32_t *nv = realloc(*v, (size_t)c * sizeof(*nv));
-		if (!nv)
-			return false;
-		*v = nv;
-		*cap = c;
-	}
-	(*v)[(*n)++] = x;
-	return true;
-}
-
-/* o changed in a way neighbours should hear soon; urgent ones are repeated. */
-void rt_trigger(struct router *r, uint32_t o, bool urgent, uint64_t now)
-{
-	struct rt_dest *d = &r->dests[o];
-
-	if (urgent)
-		d->urgent = RT_URGENT_REPEATS;
-	if (!(d->flags & D_PENDING)) {
-		if (!push(&r->pending, &r->npending, &r->pending_cap, o))
-			return; /* the next full table carries it */
-		d->flags |= D_PENDING;
-	}
-	if (!r->flush_at) {
-		r->flush_at = now + r->p.flush_delay + rt_random(r) % (r->p.flush_delay + 1);
-		rt_deadline(r, r->flush_at);
-	}
-}
-
 void rt_flush(struct router *r, uint64_t now)
 {
 	r->flush_at = 0;
@@ -146,7 +120,7 @@ void rt_flush(struct router *r, uint64_t now)
 			continue;
 		emit_origin(r, o, true, RT_NBR_NONE);
 		if (d->urgent && --d->urgent && !(d->flags & D_URGENT_QUEUED) &&
-		    push(&r->repeat, &r->nrepeat, &r->repeat_cap, o))
+		    rt_push(&r->repeat, &r->nrepeat, &r->repeat_cap, o))
 			d->flags |= D_URGENT_QUEUED;
 	}
 	r->npending = 0;
@@ -166,7 +140,7 @@ void rt_repeat_urgent(struct router *r, uint64_t now)
 		uint32_t o = r->repeat[i];
 		r->dests[o].flags &= (uint8_t)~D_URGENT_QUEUED;
 		if (rt_origins_live(r->origins, o) && !(r->dests[o].flags & D_PENDING) &&
-		    push(&r->pending, &r->npending, &r->pending_cap, o))
+		    rt_push(&r->pending, &r->npending, &r->pending_cap, o))
 			r->dests[o].flags |= D_PENDING;
 	}
 	if (r->npending)

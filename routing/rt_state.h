@@ -1,22 +1,19 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The router's state, shared by its files: router.c (life, selection,
- * timers), update.c (updates in and out), request.c (origin validation,
- * seqno requests) and neighbour.c (hellos, IHUs, link costs). Not for users
- * of the router, who see routing/router.h only.
+ * The router's state and the helpers every part of it uses: the bottom
+ * layer of routing/, under selection.c, request.c, update.c, neighbour.c
+ * and router.c (see router.c for the layers). It calls nothing above it,
+ * so any file may use it without a call coming back. Not for users of the
+ * router, who see routing/router.h only.
  */
-#ifndef ALAMESH_ROUTER_IMPL_H
-#define ALAMESH_ROUTER_IMPL_H
+#ifndef ALAMESH_RT_STATE_H
+#define ALAMESH_RT_STATE_H
 
 #include "routing/frame.h"
 #include "routing/router.h"
 
-#define RT_URGENT_REPEATS 3		       /* a retraction or new seqno goes out this often */
-#define RT_REQ_CACHE	  1024		       /* seqno requests remembered, direct-mapped */
-#define RT_REQ_RESEND	  NSEC_PER_SEC	       /* the same request goes again after this */
-#define RT_REQ_HOPS	  0xffff	       /* how far a seqno request may be forwarded */
-#define RT_FD_GC	  (180 * NSEC_PER_SEC) /* feasibility distances of dead routes are forgotten */
-#define RT_DUMP_MIN_GAP	  NSEC_PER_SEC	       /* full tables to one neighbour at most this often */
+#define RT_URGENT_REPEATS 3    /* a retraction or new seqno goes out this often */
+#define RT_REQ_CACHE	  1024 /* seqno requests remembered, direct-mapped */
 
 /* A route heard from one neighbour. metric RT_METRIC_INF: none. */
 struct rt_nroute {
@@ -116,53 +113,32 @@ struct router {
 	struct rt_stats stats;
 };
 
-/* router.c */
+/* xorshift64*: jitter and the first seqno, reproducible from the seed. */
 uint64_t rt_random(struct router *r);
+/* The router must run again by when (router_deadline() is the earliest asked for). */
 void rt_deadline(struct router *r, uint64_t when);
+/* An interval as the wire carries it: centiseconds, saturated. */
 uint16_t rt_interval_cs(uint64_t ns);
+/* Grows the per-origin arrays to the origins there are now; false: out of memory. */
 bool rt_ensure_dests(struct router *r);
+/* Grows n's routes so that origin o has a slot; false: out of memory. */
 bool rt_ensure_routes(struct router *r, struct rt_nbr *n, uint32_t o);
+/* True if we originate o: our own address, or a stock peer we speak for. */
 bool rt_is_local(const struct router *r, uint32_t o);
+/* The neighbour with this id, or NULL if there is none. */
 struct rt_nbr *rt_nbr_get(const struct router *r, uint16_t id);
 /* Appends a record to n's frame, sending the frame first if it is full; rt_send() sends it. */
 void rt_emit(struct router *r, uint16_t id, struct rt_nbr *n, const struct rt_tlv *t);
 void rt_send(struct router *r, uint16_t id, struct rt_nbr *n);
-bool rt_feasible(const struct rt_dest *d, uint16_t seqno, uint32_t metric);
-void rt_select_route(struct router *r, uint32_t o, uint64_t now);
-void rt_link_changed(struct router *r, uint16_t id, struct rt_nbr *n, uint32_t old_cost,
-		     uint64_t now);
-void rt_drop_routes_of(struct router *r, uint16_t id, struct rt_nbr *n, uint64_t now);
-
-/* update.c */
+/* Appends x to a growable list; false (and nothing appended) when out of memory. */
+bool rt_push(uint32_t **v, uint32_t *n, uint32_t *cap, uint32_t x);
+/*
+ * o changed in a way neighbours should hear soon; urgent ones are repeated.
+ * It is only queued here: update.c's rt_flush() sends the queue when
+ * flush_at comes, so that whoever changes a route (selection, requests,
+ * the public calls) needs nothing above this file.
+ */
 void rt_trigger(struct router *r, uint32_t o, bool urgent, uint64_t now);
-void rt_flush(struct router *r, uint64_t now);
-void rt_repeat_urgent(struct router *r, uint64_t now);
-void rt_dump(struct router *r, uint16_t id, struct rt_nbr *n, uint64_t now);
-void rt_on_update(struct router *r, uint16_t id, struct rt_nbr *n, const struct rt_tlv *t,
-		  uint64_t now);
-void rt_on_route_request(struct router *r, uint16_t id, struct rt_nbr *n, uint64_t now);
-void rt_sweep(struct router *r, uint64_t now);
-
-/* request.c */
-uint32_t rt_validate(struct router *r, uint16_t id, const uint8_t key[WG_KEY_LEN],
-		     const struct in6_addr *addr);
-void rt_heard_newer(struct router *r, uint32_t o, uint16_t seqno, bool own, uint64_t now);
-bool rt_recently_requested(struct router *r, uint32_t o, uint16_t seqno, uint64_t now);
-void rt_send_seqno_request(struct router *r, uint16_t id, uint32_t o, uint16_t seqno,
-			   uint16_t hops);
-void rt_request_seqno(struct router *r, uint32_t o, uint64_t now);
-void rt_on_seqno_request(struct router *r, uint16_t id, const struct rt_tlv *t, uint64_t now);
-
-/* neighbour.c */
-void rt_nbr_hello(struct router *r, uint16_t id, struct rt_nbr *n, const struct rt_tlv *t,
-		  uint64_t now);
-void rt_nbr_ihu(struct router *r, uint16_t id, struct rt_nbr *n, const struct rt_tlv *t,
-		uint64_t now);
-/* Hellos due, hellos missed, IHUs timed out. */
-void rt_nbr_tick(struct router *r, uint16_t id, struct rt_nbr *n, uint64_t now);
-uint64_t rt_nbr_deadline(const struct rt_nbr *n);
-bool rt_nbr_up(const struct rt_nbr *n);
-uint16_t rt_nbr_rx_quality(const struct rt_nbr *n);
 
 static inline uint16_t rt_secs(uint64_t now)
 {
