@@ -48,7 +48,7 @@ static void usage(FILE *f)
 		   "  -t        check the configuration and exit: 0 if good, else 1 with\n"
 		   "            one line per problem\n"
 		   "  -v        log debug messages\n"
-		   "  -h        this help\n");
+		   "  -h, --help  this help\n");
 }
 
 /*
@@ -262,7 +262,10 @@ int main(int argc, char **argv)
 	sigset_t mask;
 	int opt, rc;
 
-	while ((opt = getopt(argc, argv, "c:i:tvh")) != -1) {
+	/* --help as every GNU tool takes it: the usage on stdout, exit 0. */
+	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {0}};
+
+	while ((opt = getopt_long(argc, argv, "c:i:tvh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			path = optarg;
