@@ -10,6 +10,13 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+/*
+ * Part of the public face of the config module too, so that a caller
+ * needs this header alone: config_valid_ifname() and CONFIG_IFNAME_RULE,
+ * config_parse_endpoint().
+ */
+#include "daemon/config/endpoint.h"
+#include "daemon/config/ifname.h"
 #include "wgproto/constants.h"
 
 #define CONFIG_MAX_PEERS 4096
@@ -69,16 +76,5 @@ int config_load(struct config *cfg, const char *path, bool strict, FILE *errs);
 int config_load_file(struct config *cfg, FILE *f, const char *name, bool strict, FILE *errs);
 /* Wipes the private key and frees the peers. */
 void config_free(struct config *cfg);
-
-/* Whether s may name the interface (Name =, alameshd -i); the rule in words. */
-bool config_valid_ifname(const char *s);
-#define CONFIG_IFNAME_RULE "1 to 15 characters, no '/', ':' or blanks"
-
-/*
- * Parses "host:port", "[v6]:port" or "v4:port" (numeric hosts, or a name
- * resolved with getaddrinfo). Returns false with a reason in *why.
- */
-bool config_parse_endpoint(const char *s, struct sockaddr_storage *ss, socklen_t *len,
-			   const char **why);
 
 #endif
