@@ -6,6 +6,9 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 LDFLAGS ?=
 
+# Read when make starts: a target that installs the libraries first (deps)
+# builds in a make started after that (the $(MAKE) lines below), never in
+# the one that found them missing.
 PKGS        := libsodium libb2 libmnl inih libgit2
 PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -45,7 +48,7 @@ SIM_OBJ  := $(SIM_SRC:%.c=$(BUILD)/obj/%.o)
 SIMCORE_OBJ := $(filter-out $(BUILD)/obj/tests/sim/main.o $(BUILD)/obj/tests/sim/scenario.o,$(SIM_OBJ))
 
 .PHONY: all deps check check-unit check-integration check-lint san unit fuzzers fuzz \
-        install uninstall bench bench-sim demo clean format sim
+        install install-files uninstall bench bench-parts bench-sim demo clean format sim
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/alameshd $(BUILD)/alamesh
@@ -154,17 +157,20 @@ check-unit: san
 	@mkdir -p $(BUILD)/results
 	tests/lib/run-unit.sh $(BUILD)/results $(SAN_BUILD)/tests
 
-check-lint:
+check-lint: san
 	@mkdir -p $(BUILD)/results
 	$(MAKE) --no-print-directory -j$(JOBS) BUILD=build/fuzz CC=clang FUZZ=1 fuzzers
-	tests/lib/run-lint.sh $(BUILD)/results
+	tests/lib/run-lint.sh $(BUILD)/results $(SAN_BUILD)/obj
 
 check-integration: san
 	@mkdir -p $(BUILD)/results
 	BUILD=$(SAN_BUILD) tests/lib/run-integration.sh $(BUILD)/results
 
 # Each part runs even if one before it failed; make bench fails if any did.
-bench: deps all sim
+bench: deps
+	@$(MAKE) --no-print-directory all sim bench-parts
+
+bench-parts:
 	@rc=0; \
 	tests/bench/bench.sh || rc=1; \
 	tests/bench/registry_scale.sh || rc=1; \
@@ -175,10 +181,14 @@ bench: deps all sim
 bench-sim: sim
 	tests/bench/sim.sh
 
-demo: deps all
+demo: deps
+	@$(MAKE) --no-print-directory all
 	tests/demo/demo.sh
 
-install: all
+install: deps
+	@$(MAKE) --no-print-directory install-files
+
+install-files: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/alameshd $(DESTDIR)$(PREFIX)/sbin/alameshd
 	install -m 0755 $(BUILD)/alamesh $(DESTDIR)$(PREFIX)/bin/alamesh

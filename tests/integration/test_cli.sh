@@ -5,6 +5,7 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 alamesh=${ALAMESH:-$top/${BUILD:-build}/alamesh}
+alameshd=${ALAMESHD:-$top/${BUILD:-build}/alameshd}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fails=0
@@ -85,6 +86,15 @@ expect_status 0 "--help exits 0" "$alamesh" --help
 grep -q genkey "$work/out" && grep -q pubkey "$work/out" && grep -q addr "$work/out" &&
 	pass "--help lists subcommands on stdout" || fail "--help output"
 expect_status 0 "help exits 0" "$alamesh" help
+# The daemon takes --help as -h: the usage on stdout, exit 0, nothing on stderr.
+for flag in --help -h; do
+	expect_status 0 "alameshd $flag exits 0" "$alameshd" $flag
+	grep -q '^Usage: alameshd' "$work/out" && [ ! -s "$work/err" ] &&
+		pass "alameshd $flag: usage on stdout" || fail "alameshd $flag output"
+done
+expect_status 1 "alameshd --frobnicate exits 1" "$alameshd" --frobnicate
+grep -q '^Usage: alameshd' "$work/err" && [ ! -s "$work/out" ] &&
+	pass "alameshd --frobnicate: usage on stderr" || fail "alameshd --frobnicate output"
 expect_status 0 "--version exits 0" "$alamesh" --version
 grep -q alamesh "$work/out" && pass "--version prints a version" || fail "--version output"
 # No subcommand is `show`, as for wg (test_cli_show compares the output).

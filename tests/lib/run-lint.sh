@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Lint suite: man pages (mandoc -Tlint, style messages included), systemd
-# units (systemd-analyze verify), formatting (clang-format), and a short
-# smoke run of every libFuzzer target over its seed corpus.
+# units (systemd-analyze verify), formatting (clang-format), the tree's
+# layering (check-layers.py: no call or include loop, includes only
+# downward, no file over 800 lines; read from the objects in OBJDIR), and a
+# short smoke run of every libFuzzer target over its seed corpus.
 set -u
 results=${1:?results dir}/lint.txt
+objdir=${2:?object dir of the daemon's library}
 : >>"$results"
 top=$(cd "$(dirname "$0")/../.." && pwd)
+case $objdir in /*) ;; *) objdir=$top/$objdir ;; esac
 cd "$top"
 # Every warning fails, and so does every style message (a line over 80
 # bytes, ...) but two that depend on this machine, not on the page: an Xr
@@ -50,6 +54,8 @@ for f in $(git ls-files '*.c' '*.h'); do
 		echo "FAIL clang-format:$f"; echo "clang-format: $f is not formatted (make format)" >&2
 	fi
 done >>"$results"
+python3 tests/lib/check-layers.py "$objdir" >>"$results" ||
+	echo "FAIL layers:check-layers.py (exit $?)" >>"$results"
 # Two fuzz targets at a time: each runs for its own 8 s whatever the other does.
 fuzz_one() {
 	local f=$1 name corpus work
