@@ -26,7 +26,7 @@
 #include "daemon/platform/notify.h"
 #include "daemon/platform/privs.h"
 #include "daemon/control/registry.h"
-#include "daemon/uapi/uapi.h"
+#include "daemon/uapi/server.h"
 #include "daemon/platform/udp.h"
 #include "wgproto/crypto.h"
 #include "daemon/base/clock.h"

@@ -23,7 +23,7 @@
 #include "daemon/base/log.h"
 #include "daemon/control/mesh.h"
 #include "daemon/platform/netlink.h"
-#include "daemon/uapi/uapi.h"
+#include "daemon/uapi/apply.h"
 #include "daemon/platform/udp.h"
 #include "routing/address.h"
 #include "wgproto/crypto.h"

@@ -15,7 +15,7 @@
 
 #include "daemon/core/device.h"
 #include "daemon/base/textbuf.h"
-#include "daemon/uapi/uapi.h"
+#include "daemon/uapi/get.h"
 #include "daemon/platform/udp.h"
 #include "wgproto/encoding.h"
 #include "daemon/core/peer.h"

@@ -21,7 +21,9 @@
 #include "daemon/base/log.h"
 #include "daemon/control/mesh.h"
 #include "daemon/control/registry.h"
-#include "daemon/uapi/uapi.h"
+#include "daemon/uapi/server.h"
+#include "daemon/uapi/apply.h"
+#include "daemon/uapi/get.h"
 #include "daemon/base/clock.h"
 
 #define UAPI_READ_CHUNK 4096

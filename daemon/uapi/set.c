@@ -16,7 +16,7 @@
 
 #include <sodium.h>
 
-#include "daemon/uapi/uapi.h"
+#include "daemon/uapi/set.h"
 #include "routing/address.h"
 #include "wgproto/crypto.h"
 #include "wgproto/encoding.h"

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "daemon/uapi/uapi.h"
+#include "daemon/uapi/set.h"
 #include "routing/address.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

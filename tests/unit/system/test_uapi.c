@@ -22,7 +22,8 @@
 
 #include "daemon/core/device.h"
 #include "daemon/base/log.h"
-#include "daemon/uapi/uapi.h"
+#include "daemon/uapi/apply.h"
+#include "daemon/uapi/get.h"
 #include "daemon/platform/udp.h"
 #include "routing/address.h"
 #include "wgproto/crypto.h"
