@@ -34,6 +34,16 @@ static int setup_interface(struct device *dev)
 	return nl_route_add6(dev->ifindex, &mesh, 7);
 }
 
+int device_open_events(struct device *dev)
+{
+	dev->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	dev->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	dev->rx_kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (dev->wake_fd < 0 || dev->stop_fd < 0 || dev->rx_kick_fd < 0)
+		return -errno;
+	return 0;
+}
+
 int device_up(struct device *dev, const char *ifname, uint32_t mtu, uint16_t port,
 	      const uint8_t private_key[WG_KEY_LEN])
 {
@@ -59,12 +69,7 @@ int device_up(struct device *dev, const char *ifname, uint32_t mtu, uint16_t por
 	}
 	dev->udp_fd = r;
 	dev->udp_gso = true; /* until the kernel refuses a train */
-	dev->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	dev->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	dev->rx_kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (dev->wake_fd < 0 || dev->stop_fd < 0 || dev->rx_kick_fd < 0)
-		return -errno;
-	return 0;
+	return device_open_events(dev);
 }
 
 int device_start(struct device *dev)

@@ -16,6 +16,8 @@ struct device;
 /* 0, or a negative errno (logged); device_down() undoes a partial one too. */
 int device_up(struct device *dev, const char *ifname, uint32_t mtu, uint16_t port,
 	      const uint8_t private_key[WG_KEY_LEN]);
+/* The eventfds between the threads (wake, stop, rx kick): 0, or a negative errno. */
+int device_open_events(struct device *dev);
 /* Starts the transmit and receive threads. */
 int device_start(struct device *dev);
 /* Stops the threads, removes every peer, closes the descriptors and frees the state. */

@@ -10,9 +10,6 @@
 #ifndef ALAMESH_TEST_FAKE_DEVICE_H
 #define ALAMESH_TEST_FAKE_DEVICE_H
 
-#include <errno.h>
-#include <sys/eventfd.h>
-
 #include "daemon/control/up.h"
 #include "daemon/core/device.h"
 #include "daemon/platform/udp.h"
@@ -30,12 +27,7 @@ static inline int fake_device_up(struct device *dev, const char *ifname,
 	if ((r = udp_open(&dev->listen_port)) < 0)
 		return r;
 	dev->udp_fd = r;
-	dev->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	dev->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	dev->rx_kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (dev->wake_fd < 0 || dev->stop_fd < 0 || dev->rx_kick_fd < 0)
-		return -errno;
-	return 0;
+	return device_open_events(dev);
 }
 
 #endif
