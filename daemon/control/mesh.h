@@ -36,7 +36,7 @@ struct peer;
 int mesh_init(struct device *dev);
 void mesh_free(struct device *dev);
 
-/* The private key changed (uapi_apply.c): a new origin for ourselves. */
+/* The private key changed (uapi/apply.c): a new origin for ourselves. */
 void mesh_self_changed(struct device *dev);
 
 /* Control thread, on every wake and tick: frames from the receive thread, timers, sessions. */

@@ -52,7 +52,7 @@ struct peer_hooks {
 #define PACKET_BUF_SIZE                                                                            \
 	(sizeof(struct wg_msg_data) + ALAMESH_MAX_MTU + WG_PADDING_MULTIPLE + WG_AEAD_TAG_LEN)
 
-/* A routing frame from a peer, for the control thread (mesh.c). */
+/* A routing frame from a peer, for the control thread (control/mesh.c). */
 struct rt_item {
 	uint8_t key[WG_KEY_LEN]; /* the sender's public key: the peer may be gone by then */
 	uint32_t len;
@@ -117,7 +117,7 @@ struct device {
 
 	struct registry_sync *sync; /* NULL without a [Registry] */
 
-	/* The mesh: origins, the router and the frames it is sent (mesh.c). */
+	/* The mesh: origins, the router and the frames it is sent (control/mesh.c). */
 	struct rt_origins origins;
 	uint32_t self_origin;
 	struct router *router;
