@@ -6,7 +6,7 @@
 # short smoke run of every libFuzzer target over its seed corpus.
 set -u
 results=${1:?results dir}/lint.txt
-objdir=${2:?object dir of the daemon's library}
+objdir=${2:?object dir of the daemon library}
 : >>"$results"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 case $objdir in /*) ;; *) objdir=$top/$objdir ;; esac
