@@ -433,7 +433,7 @@ static enum member_entry_kind kind_of(git_filemode_t mode)
 }
 
 static void read_entry(struct gitfetch *g, git_odb *odb, const git_tree_entry *e,
-		       struct registry *r)
+		       struct member_set *r)
 {
 	const char *name = git_tree_entry_name(e);
 	enum member_entry_kind kind = kind_of(git_tree_entry_filemode(e));
@@ -442,7 +442,7 @@ static void read_entry(struct gitfetch *g, git_odb *odb, const git_tree_entry *e
 	git_object_t type;
 
 	if (kind != MEMBER_BLOB) {
-		registry_add_entry(r, name, kind, NULL, 0);
+		member_set_add_entry(r, name, kind, NULL, 0);
 		return;
 	}
 	/*
@@ -451,24 +451,25 @@ static void read_entry(struct gitfetch *g, git_odb *odb, const git_tree_entry *e
 	 */
 	if (git_odb_read_header(&size, &type, odb, git_tree_entry_id(e)) < 0 ||
 	    type != GIT_OBJECT_BLOB) {
-		registry_add_entry(r, name, MEMBER_OTHER, NULL, 0);
+		member_set_add_entry(r, name, MEMBER_OTHER, NULL, 0);
 		return;
 	}
 	if (size > MEMBER_FILE_MAX) {
-		registry_add_entry(r, name, MEMBER_BLOB, NULL, size);
+		member_set_add_entry(r, name, MEMBER_BLOB, NULL, size);
 		return;
 	}
 	if (git_blob_lookup(&blob, g->repo, git_tree_entry_id(e)) < 0) {
-		registry_add_entry(r, name, MEMBER_OTHER, NULL, 0);
+		member_set_add_entry(r, name, MEMBER_OTHER, NULL, 0);
 		return;
 	}
 	git_object_size_t len = git_blob_rawsize(blob);
-	registry_add_entry(r, name, MEMBER_BLOB, git_blob_rawcontent(blob),
-			   len > SIZE_MAX ? SIZE_MAX : (size_t)len);
+	member_set_add_entry(r, name, MEMBER_BLOB, git_blob_rawcontent(blob),
+			     len > SIZE_MAX ? SIZE_MAX : (size_t)len);
 	git_blob_free(blob);
 }
 
-int gitfetch_read(struct gitfetch *g, const char *oid, struct registry *r, char *err, size_t errlen)
+int gitfetch_read(struct gitfetch *g, const char *oid, struct member_set *r, char *err,
+		  size_t errlen)
 {
 	git_oid id;
 	git_commit *commit = NULL;
@@ -503,11 +504,11 @@ int gitfetch_read(struct gitfetch *g, const char *oid, struct registry *r, char 
 		git_fail(err, errlen, "members/");
 		goto out;
 	}
-	size_t n = git_tree_entrycount(members), left = registry_entries_left(r);
+	size_t n = git_tree_entrycount(members), left = member_set_entries_left(r);
 	for (size_t i = 0; i < n && i < left; i++)
 		read_entry(g, odb, git_tree_entry_byindex(members, i), r);
 	if (n > left)
-		registry_skip_entries(r, n - left);
+		member_set_skip_entries(r, n - left);
 	rc = 0;
 out:
 	git_tree_entry_free(entry);

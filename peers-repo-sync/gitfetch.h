@@ -38,7 +38,7 @@ int gitfetch_fetch(struct gitfetch *g, const char *url, const char *branch, unsi
  * Feeds every entry of members/ in that commit's tree to r. 0, or -1 or
  * GITFETCH_NO_MEMBERS with err.
  */
-int gitfetch_read(struct gitfetch *g, const char *oid, struct registry *r, char *err,
+int gitfetch_read(struct gitfetch *g, const char *oid, struct member_set *r, char *err,
 		  size_t errlen);
 /* Whether commit now descends from commit before (a fast-forward). */
 bool gitfetch_descends(struct gitfetch *g, const char *now, const char *before);

@@ -22,13 +22,13 @@
 
 #define MEMBER_LINE_MAX 512
 
-void registry_init(struct registry *r, size_t max_members)
+void member_set_init(struct member_set *r, size_t max_members)
 {
 	memset(r, 0, sizeof(*r));
 	r->max_members = max_members ? max_members : REGISTRY_DEFAULT_MAX_MEMBERS;
 }
 
-void registry_free(struct registry *r)
+void member_set_free(struct member_set *r)
 {
 	free(r->members);
 	free(r->problems);
@@ -37,7 +37,7 @@ void registry_free(struct registry *r)
 }
 
 /* Adds s to r's text; its offset, or 0 when out of memory. */
-static uint32_t keep_text(struct registry *r, const char *s)
+static uint32_t keep_text(struct member_set *r, const char *s)
 {
 	size_t len = strlen(s) + 1;
 
@@ -60,12 +60,12 @@ static uint32_t keep_text(struct registry *r, const char *s)
 	return at;
 }
 
-const char *member_endpoint(const struct registry *r, const struct member *m, size_t i)
+const char *member_endpoint(const struct member_set *r, const struct member *m, size_t i)
 {
 	return i < m->nendpoints ? r->text + m->endpoints[i] : "";
 }
 
-const char *member_contact(const struct registry *r, const struct member *m)
+const char *member_contact(const struct member_set *r, const struct member *m)
 {
 	return m->contact ? r->text + m->contact : "";
 }
@@ -73,9 +73,9 @@ const char *member_contact(const struct registry *r, const struct member *m)
 /*
  * Records a problem: file (a name in members/, "" for the directory) and the
  * reason. Past REGISTRY_PROBLEMS_MAX they are only counted, unless listed
- * anyway (the closing notes of registry_finish()).
+ * anyway (the closing notes of member_set_finish()).
  */
-static void vproblem(struct registry *r, const char *file, bool warning, bool always,
+static void vproblem(struct member_set *r, const char *file, bool warning, bool always,
 		     const char *fmt, va_list ap)
 {
 	if (r->nproblems >= REGISTRY_PROBLEMS_MAX && !always) {
@@ -84,7 +84,7 @@ static void vproblem(struct registry *r, const char *file, bool warning, bool al
 	}
 	if (r->nproblems == r->problems_cap) {
 		size_t cap = r->problems_cap ? r->problems_cap * 2 : 16;
-		struct registry_problem *n = realloc(r->problems, cap * sizeof(*n));
+		struct member_problem *n = realloc(r->problems, cap * sizeof(*n));
 		if (!n) {
 			r->nunlisted++;
 			return;
@@ -92,7 +92,7 @@ static void vproblem(struct registry *r, const char *file, bool warning, bool al
 		r->problems = n;
 		r->problems_cap = cap;
 	}
-	struct registry_problem *p = &r->problems[r->nproblems++];
+	struct member_problem *p = &r->problems[r->nproblems++];
 	char why[REGISTRY_WHY_MAX];
 	size_t flen = strlen(file);
 	/*
@@ -108,10 +108,10 @@ static void vproblem(struct registry *r, const char *file, bool warning, bool al
 	escape_text(p->why, sizeof(p->why), why, strlen(why));
 }
 
-static void problem(struct registry *r, const char *file, bool warning, const char *fmt, ...)
+static void problem(struct member_set *r, const char *file, bool warning, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static void problem(struct registry *r, const char *file, bool warning, const char *fmt, ...)
+static void problem(struct member_set *r, const char *file, bool warning, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -123,10 +123,10 @@ static void problem(struct registry *r, const char *file, bool warning, const ch
 }
 
 /* A note on the whole directory, listed however many problems came before. */
-static void note(struct registry *r, bool warning, const char *fmt, ...)
+static void note(struct member_set *r, bool warning, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void note(struct registry *r, bool warning, const char *fmt, ...)
+static void note(struct member_set *r, bool warning, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -135,14 +135,14 @@ static void note(struct registry *r, bool warning, const char *fmt, ...)
 	va_end(ap);
 }
 
-size_t registry_entries_left(const struct registry *r)
+size_t member_set_entries_left(const struct member_set *r)
 {
 	size_t max = r->max_members + REGISTRY_ENTRY_MARGIN;
 
 	return r->nentries < max ? max - r->nentries : 0;
 }
 
-void registry_skip_entries(struct registry *r, size_t n)
+void member_set_skip_entries(struct member_set *r, size_t n)
 {
 	r->nskipped += n;
 }
@@ -208,7 +208,7 @@ static char *trim(char *s)
 }
 
 struct member_parse {
-	struct registry *r;
+	struct member_set *r;
 	const char *file;
 	struct member *m;
 	int sections, line;
@@ -297,7 +297,7 @@ static bool member_line(struct member_parse *mp, char *s)
 }
 
 /* Parses one member file into m; false when it is rejected (the problem is recorded). */
-static bool member_parse(struct registry *r, const char *file, const uint8_t *data, size_t len,
+static bool member_parse(struct member_set *r, const char *file, const uint8_t *data, size_t len,
 			 struct member *m)
 {
 	struct member_parse mp = {.r = r, .file = file, .m = m};
@@ -334,15 +334,15 @@ static bool member_parse(struct registry *r, const char *file, const uint8_t *da
 	return true;
 }
 
-void registry_add_entry(struct registry *r, const char *filename, enum member_entry_kind kind,
-			const uint8_t *data, size_t len)
+void member_set_add_entry(struct member_set *r, const char *filename, enum member_entry_kind kind,
+			  const uint8_t *data, size_t len)
 {
 	size_t flen = strlen(filename);
 	static const char *const kinds[] = {"a file", "a symbolic link", "a directory",
 					    "a submodule", "not a regular file"};
 
 	/* Each entry may cost a problem and a log line: only so many are read. */
-	if (!registry_entries_left(r)) {
+	if (!member_set_entries_left(r)) {
 		r->nskipped++;
 		return;
 	}
@@ -407,7 +407,7 @@ static int by_name(const void *a, const void *b)
 }
 
 /* Marks (name[0] = 0) every member whose key, or address, it shares with a neighbour. */
-static void mark_duplicates(struct registry *r, int (*cmp)(const void *, const void *),
+static void mark_duplicates(struct member_set *r, int (*cmp)(const void *, const void *),
 			    const char *what)
 {
 	if (r->nmembers < 2)
@@ -433,7 +433,7 @@ static void mark_duplicates(struct registry *r, int (*cmp)(const void *, const v
 	}
 }
 
-void registry_finish(struct registry *r, const uint8_t *own_public)
+void member_set_finish(struct member_set *r, const uint8_t *own_public)
 {
 	size_t kept = 0;
 

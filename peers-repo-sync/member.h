@@ -30,7 +30,7 @@ enum member_entry_kind { MEMBER_BLOB, MEMBER_SYMLINK, MEMBER_TREE, MEMBER_SUBMOD
 
 /*
  * One member, compact (a registry may hold 65,536 of them): its endpoints
- * and contact are kept in the registry's text, read with member_endpoint()
+ * and contact are kept in the set's text, read with member_endpoint()
  * and member_contact().
  */
 struct member {
@@ -39,24 +39,24 @@ struct member {
 	uint8_t nendpoints;
 	uint8_t public_key[WG_KEY_LEN];
 	struct in6_addr addr;
-	uint32_t endpoints[MEMBER_MAX_ENDPOINTS]; /* offsets in registry.text */
-	uint32_t contact;			  /* offset in registry.text; 0: none */
+	uint32_t endpoints[MEMBER_MAX_ENDPOINTS]; /* offsets in member_set.text */
+	uint32_t contact;			  /* offset in member_set.text; 0: none */
 };
 
 /*
  * A rejected file or a warning, with the file's name (as in members/NAME).
  * Both strings are escaped (escape.h): printable ASCII only, one line each.
  */
-struct registry_problem {
+struct member_problem {
 	char file[8 + 4 * (MEMBER_NAME_MAX + 8) + 1]; /* "members/", 40 bytes escaped */
 	char why[REGISTRY_WHY_MAX];
 	bool warning;
 };
 
-struct registry {
+struct member_set {
 	struct member *members;
 	size_t nmembers, members_cap;
-	struct registry_problem *problems;
+	struct member_problem *problems;
 	size_t nproblems, problems_cap;
 	size_t nunlisted; /* problems past REGISTRY_PROBLEMS_MAX, counted only */
 	size_t nrejected;
@@ -66,36 +66,36 @@ struct registry {
 	size_t textlen, textcap;
 };
 
-void registry_init(struct registry *r, size_t max_members);
-void registry_free(struct registry *r);
+void member_set_init(struct member_set *r, size_t max_members);
+void member_set_free(struct member_set *r);
 
 /*
  * One entry of members/: filename is its name in that directory. A file that
  * breaks a rule is rejected with a problem naming it; entries that are not
  * member files (other kinds, names without .conf) are ignored with a warning.
  */
-void registry_add_entry(struct registry *r, const char *filename, enum member_entry_kind kind,
-			const uint8_t *data, size_t len);
+void member_set_add_entry(struct member_set *r, const char *filename, enum member_entry_kind kind,
+			  const uint8_t *data, size_t len);
 /*
- * How many more entries registry_add_entry() reads: members/ may hold any
+ * How many more entries member_set_add_entry() reads: members/ may hold any
  * number of entries, and each may cost a problem and a log line, so after
  * max_members + REGISTRY_ENTRY_MARGIN the rest are only counted, the caller
- * telling how many with registry_skip_entries() rather than handing them
+ * telling how many with member_set_skip_entries() rather than handing them
  * over (a git tree's remaining blobs need not even be looked up).
  */
-size_t registry_entries_left(const struct registry *r);
-void registry_skip_entries(struct registry *r, size_t n);
+size_t member_set_entries_left(const struct member_set *r);
+void member_set_skip_entries(struct member_set *r, size_t n);
 /*
  * After the last entry: members sharing a key or an address are all
  * rejected, the rest sorted by name, and own_public (may be NULL) marked
  * as is_self. Entries not read count as rejected, with one problem on
  * members/ saying how many; so do problems past the listed ones.
  */
-void registry_finish(struct registry *r, const uint8_t *own_public);
+void member_set_finish(struct member_set *r, const uint8_t *own_public);
 
 /* Endpoint i (below m->nendpoints) of member m of r, and its contact ("" if none). */
-const char *member_endpoint(const struct registry *r, const struct member *m, size_t i);
-const char *member_contact(const struct registry *r, const struct member *m);
+const char *member_endpoint(const struct member_set *r, const struct member *m, size_t i);
+const char *member_contact(const struct member_set *r, const struct member *m);
 
 /* "host:port" or "[v6]:port" with a plausible host and a port 1-65535; no lookup. */
 bool member_endpoint_valid(const char *s);

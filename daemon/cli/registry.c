@@ -55,31 +55,31 @@ static enum member_entry_kind kind_of(mode_t mode)
 }
 
 /* Feeds one entry of DIR/members to the registry, as the daemon feeds a git tree entry. */
-static void add_file(struct registry *r, int dirfd, const char *name)
+static void add_file(struct member_set *r, int dirfd, const char *name)
 {
 	uint8_t buf[MEMBER_FILE_MAX + 1];
 	struct stat st;
 	ssize_t n = 0, got;
 
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		registry_add_entry(r, name, MEMBER_OTHER, NULL, 0);
+		member_set_add_entry(r, name, MEMBER_OTHER, NULL, 0);
 		return;
 	}
 	enum member_entry_kind kind = kind_of(st.st_mode);
 	if (kind != MEMBER_BLOB || st.st_size > MEMBER_FILE_MAX) {
 		/* Rejected on kind or size alone: the content is never read. */
-		registry_add_entry(r, name, kind, buf, (size_t)st.st_size);
+		member_set_add_entry(r, name, kind, buf, (size_t)st.st_size);
 		return;
 	}
 	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
-		registry_add_entry(r, name, MEMBER_OTHER, NULL, 0);
+		member_set_add_entry(r, name, MEMBER_OTHER, NULL, 0);
 		return;
 	}
 	while (n < (ssize_t)sizeof(buf) && (got = read(fd, buf + n, sizeof(buf) - (size_t)n)) > 0)
 		n += got;
 	close(fd);
-	registry_add_entry(r, name, MEMBER_BLOB, buf, (size_t)n);
+	member_set_add_entry(r, name, MEMBER_BLOB, buf, (size_t)n);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -88,7 +88,7 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* Reads DIR/members into r; false (with a message) if there is no such directory. */
-static bool read_checkout(struct registry *r, const char *dir)
+static bool read_checkout(struct member_set *r, const char *dir)
 {
 	char path[PATH_MAX];
 	char **names = NULL;
@@ -136,10 +136,10 @@ static bool read_checkout(struct registry *r, const char *dir)
 	if (n > 1)
 		qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n; i++) {
-		if (registry_entries_left(r))
+		if (member_set_entries_left(r))
 			add_file(r, dirfd(d), names[i]);
 		else
-			registry_skip_entries(r, 1);
+			member_set_skip_entries(r, 1);
 		free(names[i]);
 	}
 	free(names);
@@ -150,7 +150,7 @@ static bool read_checkout(struct registry *r, const char *dir)
 static int check_main(int argc, const char *argv[])
 {
 	const char *dir = argc > 2 ? argv[2] : ".";
-	struct registry r;
+	struct member_set r;
 
 	if (argc == 3 && is_help_flag(argv[2])) {
 		registry_usage(stdout);
@@ -160,12 +160,12 @@ static int check_main(int argc, const char *argv[])
 		registry_usage(stderr);
 		return 1;
 	}
-	registry_init(&r, 0);
+	member_set_init(&r, 0);
 	if (!read_checkout(&r, dir)) {
-		registry_free(&r);
+		member_set_free(&r);
 		return 1;
 	}
-	registry_finish(&r, NULL);
+	member_set_finish(&r, NULL);
 	for (size_t i = 0; i < r.nproblems; i++)
 		fprintf(stderr, "%s: %s%s\n", r.problems[i].file,
 			r.problems[i].warning ? "warning: " : "", r.problems[i].why);
@@ -173,7 +173,7 @@ static int check_main(int argc, const char *argv[])
 	int rc = r.nrejected || !r.nmembers ? 1 : 0;
 	if (!r.nmembers && !r.nrejected)
 		fprintf(stderr, "%s/members: no member file\n", dir);
-	registry_free(&r);
+	member_set_free(&r);
 	return cli_flush_stdout("registry") ? rc : 1;
 }
 

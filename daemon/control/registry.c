@@ -39,7 +39,7 @@ struct sync_result {
 	char commit[GIT_OID_HEX_LEN + 1];
 	uint64_t when;	  /* wall clock, seconds */
 	uint64_t read_ns; /* reading and checking the member files, resolving endpoints */
-	struct registry reg;
+	struct member_set reg;
 	/* Member i's resolved endpoints: neps[i] of them from eps + ep_first[i]. */
 	struct sockaddr_in6 *eps;
 	uint32_t *ep_first;
@@ -91,7 +91,7 @@ struct registry_sync {
 	 * was applied or refused (a commit without a valid member): taken from
 	 * its result, which is freed when refused.
 	 */
-	struct registry_problem *problems;
+	struct member_problem *problems;
 	size_t nproblems, problems_rejected;
 	char problems_commit[GIT_OID_HEX_LEN + 1];
 	bool problems_applied;
@@ -106,7 +106,7 @@ static void result_free(struct sync_result *r)
 {
 	if (!r)
 		return;
-	registry_free(&r->reg);
+	member_set_free(&r->reg);
 	free(r->eps);
 	free(r->ep_first);
 	free(r->neps);
@@ -218,7 +218,7 @@ static bool build(struct registry_sync *s, struct sync_result *r, const char *co
 	uint64_t start = now_mono();
 
 	snprintf(r->commit, sizeof(r->commit), "%s", commit);
-	registry_init(&r->reg, s->max_members);
+	member_set_init(&r->reg, s->max_members);
 	int rc = gitfetch_read(s->git, commit, &r->reg, err, sizeof(err));
 	/*
 	 * Deleting the last member file deletes members/ itself (git keeps no
@@ -228,7 +228,7 @@ static bool build(struct registry_sync *s, struct sync_result *r, const char *co
 		log_info("registry: %s: read as no member (AllowEmpty = yes)", err);
 	else if (rc < 0)
 		return fail(r, "%s", err);
-	registry_finish(&r->reg, s->own);
+	member_set_finish(&r->reg, s->own);
 	r->checked = true;
 	if (!r->reg.nmembers && !s->allow_empty)
 		return fail(r,

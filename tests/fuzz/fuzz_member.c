@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const suffixes[] = {".conf", "", ".conf", ".md"};
 	char name[64 + 8];
-	struct registry r;
+	struct member_set r;
 
 	if (size < 1)
 		return 0;
@@ -39,11 +39,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	strcat(name, suffixes[data[0] >> 6]);
 	data += 1 + nlen;
 	size -= 1 + nlen;
-	registry_init(&r, 4);
+	member_set_init(&r, 4);
 	size_t half = size / 2;
-	registry_add_entry(&r, name, kind, data, half);
-	registry_add_entry(&r, "second.conf", MEMBER_BLOB, data + half, size - half);
-	registry_finish(&r, data);
+	member_set_add_entry(&r, name, kind, data, half);
+	member_set_add_entry(&r, "second.conf", MEMBER_BLOB, data + half, size - half);
+	member_set_finish(&r, data);
 	if (r.nmembers > 2 || r.nmembers + r.nrejected > 2)
 		__builtin_trap();
 	for (size_t i = 0; i < r.nmembers; i++) {
@@ -60,6 +60,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_printable(r.problems[i].file);
 		check_printable(r.problems[i].why);
 	}
-	registry_free(&r);
+	member_set_free(&r);
 	return 0;
 }

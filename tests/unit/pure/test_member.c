@@ -17,19 +17,19 @@
 #define KEY_A "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw="
 #define KEY_B "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
 
-static void add(struct registry *r, const char *name, const char *text)
+static void add(struct member_set *r, const char *name, const char *text)
 {
-	registry_add_entry(r, name, MEMBER_BLOB, (const uint8_t *)text, strlen(text));
+	member_set_add_entry(r, name, MEMBER_BLOB, (const uint8_t *)text, strlen(text));
 }
 
 /* One file alone: accepted (1) or rejected (0), the problem containing want. */
 static void expect(const char *name, const char *text, bool accepted, const char *want)
 {
-	struct registry r;
+	struct member_set r;
 
-	registry_init(&r, 0);
+	member_set_init(&r, 0);
 	add(&r, name, text);
-	registry_finish(&r, NULL);
+	member_set_finish(&r, NULL);
 	if ((r.nmembers == 1) != accepted)
 		fail_msg("%s: %s, wanted %s (%s)", name, r.nmembers ? "accepted" : "rejected",
 			 accepted ? "accepted" : "rejected",
@@ -46,23 +46,23 @@ static void expect(const char *name, const char *text, bool accepted, const char
 		assert_string_equal(r.problems[0].file, file);
 	}
 	assert_int_equal(r.nrejected, accepted ? 0 : 1);
-	registry_free(&r);
+	member_set_free(&r);
 }
 
 static void test_good(void **state)
 {
-	struct registry r;
+	struct member_set r;
 	uint8_t a[WG_KEY_LEN];
 
 	(void)state;
-	registry_init(&r, 0);
+	member_set_init(&r, 0);
 	add(&r, "zed.conf", "[Member]\nPublicKey = " KEY_B "\n");
 	add(&r, "alice-1.conf",
 	    "# a comment\n[Member]\n  PublicKey = " KEY_A "  \nEndpoint = alice.example.org:51820\n"
 	    "endpoint = [2001:db8::1]:51820\nEndpoint = 192.0.2.1:1\nContact = "
 	    "alice@example.org\n");
 	assert_true(key_from_base64(a, KEY_A));
-	registry_finish(&r, a);
+	member_set_finish(&r, a);
 	assert_int_equal(r.nmembers, 2);
 	assert_int_equal(r.nproblems, 0);
 	assert_string_equal(r.members[0].name, "alice-1");
@@ -76,7 +76,7 @@ static void test_good(void **state)
 	char text[64];
 	inet_ntop(AF_INET6, &r.members[0].addr, text, sizeof(text));
 	assert_string_equal(text, "fc3b:5bd6:826c:3e9c:d662:b3e0:d37e:6fe");
-	registry_free(&r);
+	member_set_free(&r);
 }
 
 static void test_hostile_files(void **state)
@@ -121,71 +121,71 @@ static void test_hostile_files(void **state)
 		strcat(many, "Endpoint = h.example:1\n");
 	expect("a.conf", many, false, "more than");
 	/* Binary garbage, an overlong line. */
-	struct registry r;
-	registry_init(&r, 0);
+	struct member_set r;
+	member_set_init(&r, 0);
 	uint8_t bin[64];
 	for (size_t i = 0; i < sizeof(bin); i++)
 		bin[i] = (uint8_t)(i * 37);
-	registry_add_entry(&r, "bin.conf", MEMBER_BLOB, bin, sizeof(bin));
+	member_set_add_entry(&r, "bin.conf", MEMBER_BLOB, bin, sizeof(bin));
 	char *longline = calloc(1, 2000);
 	memset(longline, 'x', 1999);
 	add(&r, "long.conf", longline);
 	free(longline);
 	/* 10 MiB: refused on its size, before a byte is read. */
-	registry_add_entry(&r, "big.conf", MEMBER_BLOB, NULL, 10 << 20);
-	registry_finish(&r, NULL);
+	member_set_add_entry(&r, "big.conf", MEMBER_BLOB, NULL, 10 << 20);
+	member_set_finish(&r, NULL);
 	assert_int_equal(r.nmembers, 0);
 	assert_int_equal(r.nrejected, 3);
 	assert_non_null(strstr(r.problems[0].why, "NUL"));
 	assert_non_null(strstr(r.problems[1].why, "longer than"));
 	assert_non_null(strstr(r.problems[2].why, "over the limit of 4096"));
-	registry_free(&r);
+	member_set_free(&r);
 }
 
 static void test_entries_ignored(void **state)
 {
-	struct registry r;
+	struct member_set r;
 
 	(void)state;
-	registry_init(&r, 0);
-	registry_add_entry(&r, "link.conf", MEMBER_SYMLINK, NULL, 0);
-	registry_add_entry(&r, "sub.conf", MEMBER_TREE, NULL, 0);
-	registry_add_entry(&r, "mod.conf", MEMBER_SUBMODULE, NULL, 0);
+	member_set_init(&r, 0);
+	member_set_add_entry(&r, "link.conf", MEMBER_SYMLINK, NULL, 0);
+	member_set_add_entry(&r, "sub.conf", MEMBER_TREE, NULL, 0);
+	member_set_add_entry(&r, "mod.conf", MEMBER_SUBMODULE, NULL, 0);
 	add(&r, "README.md", "hello");
 	add(&r, "ok.conf", "[Member]\nPublicKey = " KEY_A "\n");
-	registry_finish(&r, NULL);
+	member_set_finish(&r, NULL);
 	assert_int_equal(r.nmembers, 1);
 	assert_int_equal(r.nrejected, 0);
 	assert_int_equal(r.nproblems, 4);
 	for (size_t i = 0; i < 4; i++)
 		assert_true(r.problems[i].warning);
-	registry_free(&r);
+	member_set_free(&r);
 }
 
 static void test_duplicates_and_cap(void **state)
 {
-	struct registry r;
+	struct member_set r;
 
 	(void)state;
-	registry_init(&r, 0);
+	member_set_init(&r, 0);
 	add(&r, "a.conf", "[Member]\nPublicKey = " KEY_A "\n");
 	add(&r, "b.conf", "[Member]\nPublicKey = " KEY_B "\n");
 	add(&r, "c.conf", "[Member]\nPublicKey = " KEY_A "\n");
-	registry_finish(&r, NULL);
+	member_set_finish(&r, NULL);
 	assert_int_equal(r.nmembers, 1);
 	assert_string_equal(r.members[0].name, "b");
 	assert_int_equal(r.nrejected, 2);
 	for (size_t i = 0; i < r.nproblems; i++)
 		assert_non_null(strstr(r.problems[i].why, "shared by 2 files"));
-	registry_free(&r);
+	member_set_free(&r);
 
-	registry_init(&r, 1);
+	member_set_init(&r, 1);
 	add(&r, "a.conf", "[Member]\nPublicKey = " KEY_A "\n");
 	add(&r, "b.conf", "[Member]\nPublicKey = " KEY_B "\n");
-	registry_finish(&r, NULL);
+	member_set_finish(&r, NULL);
 	assert_int_equal(r.nmembers, 1);
 	assert_non_null(strstr(r.problems[0].why, "over the limit of 1 members"));
-	registry_free(&r);
+	member_set_free(&r);
 }
 
 /* Each byte of a problem is printable ASCII: nothing a committer wrote can end a line. */
@@ -198,17 +198,17 @@ static void assert_printable(const char *s)
 
 static void test_names_escaped(void **state)
 {
-	struct registry r;
+	struct member_set r;
 
 	(void)state;
-	registry_init(&r, 0);
+	member_set_init(&r, 0);
 	/* git allows any byte but NUL and '/' in a tree entry's name. */
 	add(&r, "evil\nproblem=forged: x\n.conf", "[Member]\nPublicKey = " KEY_A "\n");
-	registry_add_entry(&r, "\x1b[2J\r.conf", MEMBER_SYMLINK, NULL, 0);
+	member_set_add_entry(&r, "\x1b[2J\r.conf", MEMBER_SYMLINK, NULL, 0);
 	add(&r, "tab\t\\.md", "");
 	add(&r, "ep.conf", "[Member]\nPublicKey = " KEY_B "\nEndpoint = \x1b[31mred\r:1\n");
 	add(&r, "key.conf", "[Member]\nPublicKey = " KEY_B "\n\x7f\xff = 1\n");
-	registry_finish(&r, NULL);
+	member_set_finish(&r, NULL);
 	assert_int_equal(r.nmembers, 1);
 	assert_int_equal(r.nproblems, 5);
 	for (size_t i = 0; i < r.nproblems; i++) {
@@ -220,62 +220,62 @@ static void test_names_escaped(void **state)
 	assert_string_equal(r.problems[2].file, "members/tab\\x09\\\\.md");
 	assert_non_null(strstr(r.problems[3].why, "'\\x1b[31mred\\x0d:1'"));
 	assert_non_null(strstr(r.problems[4].why, "'\\x7f\\xff'"));
-	registry_free(&r);
+	member_set_free(&r);
 }
 
 /* members/ may hold any number of entries: only so many are read, and so many problems listed. */
 static void test_bounds(void **state)
 {
-	struct registry r;
+	struct member_set r;
 	char name[32];
 
 	(void)state;
-	registry_init(&r, 1);
+	member_set_init(&r, 1);
 	add(&r, "a.conf", "[Member]\nPublicKey = " KEY_A "\n");
 	for (int i = 0; i < REGISTRY_ENTRY_MARGIN + 9; i++) {
 		snprintf(name, sizeof(name), "x%d.md", i);
 		add(&r, name, "");
 	}
-	assert_int_equal(registry_entries_left(&r), 0);
-	registry_skip_entries(&r, 100); /* what a caller did not hand over */
-	registry_finish(&r, NULL);
+	assert_int_equal(member_set_entries_left(&r), 0);
+	member_set_skip_entries(&r, 100); /* what a caller did not hand over */
+	member_set_finish(&r, NULL);
 	assert_int_equal(r.nmembers, 1);
 	assert_int_equal(r.nentries, 1 + REGISTRY_ENTRY_MARGIN);
 	assert_int_equal(r.nrejected, 109);
 	assert_int_equal(r.nproblems, REGISTRY_ENTRY_MARGIN + 1);
-	const struct registry_problem *last = &r.problems[r.nproblems - 1];
+	const struct member_problem *last = &r.problems[r.nproblems - 1];
 	assert_string_equal(last->file, "members/");
 	assert_false(last->warning);
 	assert_string_equal(last->why,
 			    "109 more entries not read: at most 1025 are (MaxMembers + 1024)");
-	registry_free(&r);
+	member_set_free(&r);
 
 	/* Past REGISTRY_PROBLEMS_MAX, problems are counted, not kept. */
-	registry_init(&r, 0);
+	member_set_init(&r, 0);
 	for (int i = 0; i < REGISTRY_PROBLEMS_MAX + 50; i++) {
 		snprintf(name, sizeof(name), "b%d.conf", i);
 		add(&r, name, "junk");
 	}
-	registry_finish(&r, NULL);
+	member_set_finish(&r, NULL);
 	assert_int_equal(r.nrejected, REGISTRY_PROBLEMS_MAX + 50);
 	assert_int_equal(r.nproblems, REGISTRY_PROBLEMS_MAX + 1);
 	assert_string_equal(r.problems[r.nproblems - 1].why,
 			    "50 more problems not listed: at most 4096 are");
-	registry_free(&r);
+	member_set_free(&r);
 }
 
 /* Members are small; their strings live once in the registry's text, a rejected file's not at all.
  */
 static void test_compact(void **state)
 {
-	struct registry r;
+	struct member_set r;
 	char text[MEMBER_FILE_MAX], name[32];
 	uint8_t key[WG_KEY_LEN];
 	char b64[WG_KEY_B64_LEN + 1];
 
 	(void)state;
 	assert_true(sizeof(struct member) <= 128);
-	registry_init(&r, 0);
+	member_set_init(&r, 0);
 	add(&r, "a.conf", "[Member]\nPublicKey = " KEY_A "\nEndpoint = a.example:1\n");
 	size_t used = r.textlen;
 	add(&r, "b.conf",
@@ -296,7 +296,7 @@ static void test_compact(void **state)
 		snprintf(name, sizeof(name), "m%03d.conf", i);
 		add(&r, name, text);
 	}
-	registry_finish(&r, NULL);
+	member_set_finish(&r, NULL);
 	assert_int_equal(r.nmembers, 301);
 	assert_string_equal(member_endpoint(&r, &r.members[0], 0), "a.example:1");
 	for (size_t i = 1; i < r.nmembers; i++) {
@@ -310,7 +310,7 @@ static void test_compact(void **state)
 		}
 	}
 	assert_string_equal(member_endpoint(&r, &r.members[0], 5), "");
-	registry_free(&r);
+	member_set_free(&r);
 }
 
 int main(void)

@@ -68,7 +68,7 @@ static void test_fetch_and_read(void **state)
 {
 	char err[GITFETCH_ERR_MAX], cache[256], url[256], oid[GIT_OID_HEX_LEN + 1],
 	    want[GIT_OID_HEX_LEN + 1];
-	struct registry r;
+	struct member_set r;
 
 	(void)state;
 	snprintf(cache, sizeof(cache), "%s/cache", top);
@@ -86,15 +86,15 @@ static void test_fetch_and_read(void **state)
 	snprintf(path, sizeof(path), "%s/src", top);
 	head(path, want);
 	assert_string_equal(oid, want);
-	registry_init(&r, 0);
+	member_set_init(&r, 0);
 	assert_int_equal(gitfetch_read(g, oid, &r, err, sizeof(err)), 0);
-	registry_finish(&r, NULL);
+	member_set_finish(&r, NULL);
 	assert_int_equal(r.nmembers, 2);
 	assert_string_equal(r.members[0].name, "alice");
 	assert_string_equal(member_endpoint(&r, &r.members[1], 0), "b.example:1");
 	assert_int_equal(r.nrejected, 1); /* bad.conf */
 	assert_int_equal(r.nproblems, 2); /* and the symlink, ignored */
-	registry_free(&r);
+	member_set_free(&r);
 
 	/* A branch the remote does not have. */
 	assert_int_equal(gitfetch_fetch(g, url, "nope", 30, -1, oid, err, sizeof(err)), -1);
@@ -115,14 +115,14 @@ static void test_fetch_and_read(void **state)
 	assert_true(gitfetch_descends(g, oid, first));
 	assert_false(gitfetch_descends(g, first, oid));
 	assert_true(gitfetch_descends(g, oid, oid));
-	registry_init(&r, 0);
+	member_set_init(&r, 0);
 	assert_int_equal(gitfetch_read(g, oid, &r, err, sizeof(err)), GITFETCH_NO_MEMBERS);
 	assert_non_null(strstr(err, "no members/ directory"));
-	registry_free(&r);
+	member_set_free(&r);
 	/* The first commit is still in the cache, for the last good set. */
-	registry_init(&r, 0);
+	member_set_init(&r, 0);
 	assert_int_equal(gitfetch_read(g, first, &r, err, sizeof(err)), 0);
-	registry_free(&r);
+	member_set_free(&r);
 	assert_int_equal(gitfetch_read(g, "0123", &r, err, sizeof(err)), -1);
 	/* An empty repository: no branch at all. */
 	sh("git init -q --bare %s/empty.git", top);
@@ -183,11 +183,11 @@ static void test_fetch_bounded(void **state)
 	snprintf(path, sizeof(path), "%s/registry.git/objects/pack/pack_git2_x", cache);
 	assert_int_not_equal(access(path, F_OK), 0);
 	/* The commit the child fetched (the second, without members/) is readable here. */
-	struct registry r;
-	registry_init(&r, 0);
+	struct member_set r;
+	member_set_init(&r, 0);
 	assert_int_equal(gitfetch_read(g, oid, &r, err, sizeof(err)), GITFETCH_NO_MEMBERS);
 	assert_non_null(strstr(err, "no members/ directory"));
-	registry_free(&r);
+	member_set_free(&r);
 	gitfetch_close(g);
 }
 
@@ -195,7 +195,7 @@ static void test_fetch_bounded(void **state)
 static void test_read_bounded(void **state)
 {
 	char err[GITFETCH_ERR_MAX], cache[256], url[256], oid[GIT_OID_HEX_LEN + 1];
-	struct registry r;
+	struct member_set r;
 
 	(void)state;
 	sh("cd %s && git init -q -b main many && mkdir many/members && "
@@ -208,14 +208,14 @@ static void test_read_bounded(void **state)
 	struct gitfetch *g = gitfetch_open(cache, NULL, err, sizeof(err));
 	assert_non_null(g);
 	assert_int_equal(gitfetch_fetch(g, url, "main", 30, -1, oid, err, sizeof(err)), 0);
-	registry_init(&r, 1);
+	member_set_init(&r, 1);
 	assert_int_equal(gitfetch_read(g, oid, &r, err, sizeof(err)), 0);
-	registry_finish(&r, NULL);
+	member_set_finish(&r, NULL);
 	assert_int_equal(r.nmembers, 1);
 	assert_int_equal(r.nentries, 1 + REGISTRY_ENTRY_MARGIN);
 	assert_int_equal(r.nskipped, 1101 - 1 - REGISTRY_ENTRY_MARGIN);
 	assert_non_null(strstr(r.problems[r.nproblems - 1].why, "76 more entries not read"));
-	registry_free(&r);
+	member_set_free(&r);
 	gitfetch_close(g);
 }
 
@@ -231,7 +231,7 @@ static long max_rss_kib(void)
 static void test_oversized_blob(void **state)
 {
 	char err[GITFETCH_ERR_MAX], cache[256], url[256], oid[GIT_OID_HEX_LEN + 1];
-	struct registry r;
+	struct member_set r;
 
 	(void)state;
 	sh("cd %s && git init -q -b main big && mkdir big/members && "
@@ -245,12 +245,12 @@ static void test_oversized_blob(void **state)
 	/* The fetch (in its own process) does read it all. */
 	assert_int_equal(gitfetch_fetch(g, url, "main", 60, -1, oid, err, sizeof(err)), 0);
 	long before = max_rss_kib();
-	registry_init(&r, 0);
+	member_set_init(&r, 0);
 	assert_int_equal(gitfetch_read(g, oid, &r, err, sizeof(err)), 0);
 	long grew = max_rss_kib() - before;
 	assert_int_equal(r.nrejected, 1);
 	assert_string_equal(r.problems[0].why, "67108864 bytes, over the limit of 4096");
-	registry_free(&r);
+	member_set_free(&r);
 	gitfetch_close(g);
 	if (grew > 16 * 1024)
 		fail_msg("reading the tree grew the resident set by %ld KiB", grew);
