@@ -10,6 +10,7 @@
 #include "daemon/core/device.h"
 #include "daemon/base/log.h"
 #include "daemon/control/mesh.h"
+#include "peers-repo-sync/peering.h"
 #include "daemon/control/registry.h"
 #include "daemon/base/textbuf.h"
 #include "routing/router.h"
@@ -403,42 +404,16 @@ void mesh_tick(struct device *dev, uint64_t now)
  * the resulting graph is a random one (short paths, no hubs), and a member
  * joining or leaving moves only the choices that involved it.
  */
-static uint64_t pair_score(const uint8_t a[WG_KEY_LEN], const uint8_t b[WG_KEY_LEN])
-{
-	uint8_t in[2 * WG_KEY_LEN], h[crypto_generichash_BYTES_MIN];
-	uint64_t v;
-	bool a_first = memcmp(a, b, WG_KEY_LEN) < 0;
-
-	memcpy(in, a_first ? a : b, WG_KEY_LEN);
-	memcpy(in + WG_KEY_LEN, a_first ? b : a, WG_KEY_LEN);
-	crypto_generichash(h, sizeof(h), in, sizeof(in), NULL, 0);
-	/* Its first 8 bytes, little-endian: every host chooses alike. */
-	v = 0;
-	for (size_t i = 8; i-- > 0;)
-		v = v << 8 | h[i];
-	return v;
-}
-
-struct scored {
-	uint64_t score;
-	struct peer *p;
-};
-
-static int cmp_scored(const void *a, const void *b)
-{
-	uint64_t x = ((const struct scored *)a)->score, y = ((const struct scored *)b)->score;
-
-	return x < y ? -1 : x > y;
-}
-
 void mesh_choose_peers(struct device *dev)
 {
-	struct scored *v = malloc((dev->npeers ? dev->npeers : 1) * sizeof(*v));
-	size_t n = 0;
+	size_t cap = dev->npeers ? dev->npeers : 1, n = 0;
+	const uint8_t **keys = calloc(cap, sizeof(*keys));
+	struct peer **cand = malloc(cap * sizeof(*cand));
+	bool *chosen = malloc(cap * sizeof(*chosen));
 
-	if (!v) {
+	if (!keys || !cand || !chosen) {
 		log_error("mesh: out of memory choosing peers");
-		return;
+		goto out;
 	}
 	for (size_t i = 0; i < dev->npeers; i++) {
 		struct peer *p = dev->peers[i];
@@ -448,17 +423,25 @@ void mesh_choose_peers(struct device *dev)
 		if (!p->from_registry || !p->ncands)
 			continue; /* static peers keep WireGuard's rules; no endpoint, no dialling
 				   */
-		v[n].score = pair_score(dev->identity.public_key, p->handshake.remote_static);
-		v[n].p = p;
-		n++;
+		keys[n] = p->handshake.remote_static;
+		cand[n++] = p;
 	}
-	qsort(v, n, sizeof(*v), cmp_scored);
-	for (size_t i = 0; i < n && i < dev->max_peers; i++) {
-		if (!v[i].p->dial_was)
-			v[i].p->next_dial = 0; /* newly chosen: at the next scan */
-		v[i].p->dial = true;
+	/* The choice itself is the registry subsystem's (peers-repo-sync/peering.h). */
+	if (peering_choose(dev->identity.public_key, keys, n, dev->max_peers, chosen) < 0) {
+		log_error("mesh: out of memory choosing peers");
+		goto out;
 	}
-	free(v);
+	for (size_t i = 0; i < n; i++) {
+		if (!chosen[i])
+			continue;
+		if (!cand[i]->dial_was)
+			cand[i]->next_dial = 0; /* newly chosen: at the next scan */
+		cand[i]->dial = true;
+	}
+out:
+	free(keys);
+	free(cand);
+	free(chosen);
 }
 
 /* ---- get=routes ---- */

@@ -5,8 +5,8 @@
  * its frames travel inside their tunnels; the next hops it chooses are
  * written into the data path's route table. Peers that turn out to be
  * stock WireGuard (no routing frame comes back) are announced by us, so
- * the rest of the mesh reaches them through this node. The peering policy
- * (which members to dial, MaxPeers) lives here too.
+ * the rest of the mesh reaches them through this node. Which members to
+ * dial is chosen by peers-repo-sync/peering.h; the dialling is done here.
  */
 #ifndef ALAMESH_MESH_H
 #define ALAMESH_MESH_H
@@ -43,7 +43,7 @@ void mesh_self_changed(struct device *dev);
 void mesh_process_queue(struct device *dev);
 void mesh_tick(struct device *dev, uint64_t now);
 
-/* The registry changed (registry.c): choose again which members this node dials. */
+/* The registry changed (control/registry.c): choose again which members this node dials. */
 void mesh_choose_peers(struct device *dev);
 
 /* The answer to get=routes: key=value lines (malloc'd). */
