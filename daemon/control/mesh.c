@@ -11,7 +11,6 @@
 #include "daemon/base/log.h"
 #include "daemon/control/mesh.h"
 #include "peers-repo-sync/peering.h"
-#include "daemon/control/registry.h"
 #include "daemon/base/textbuf.h"
 #include "routing/router.h"
 #include "wgproto/encoding.h"
@@ -463,7 +462,7 @@ static int describe_one(const struct rt_route_info *ri, void *ctx)
 	key_to_base64(b64, e->key);
 	textbuf_printf(c->t, "route=%s\norigin=%s\n", addr, b64);
 	const char *self =
-	    ri->origin == dev->self_origin ? registry_sync_self_name(dev->sync) : NULL;
+	    ri->origin == dev->self_origin && dev->self_name[0] ? dev->self_name : NULL;
 	if (dest && dest->member[0])
 		textbuf_printf(c->t, "member=%s\n", dest->member);
 	else if (self)

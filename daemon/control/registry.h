@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Following the registry: a worker thread fetches it (gitfetch.c), checks
- * the member files (peers-repo-sync/member.c) and resolves endpoints; the
- * control thread then applies the new member set to the peers, touching
- * only what changed. A failed fetch, a bad commit or an empty member set
- * keeps the current peers; the last commit applied is remembered in
- * CacheDir and applied at once on the next start.
+ * Following the registry: the fetcher (peers-repo-sync/fetcher.h) fetches
+ * it, checks the member files and resolves endpoints on its own thread; the
+ * control thread here applies the new member set to the peers, touching
+ * only what changed (the diff is peers-repo-sync/diff.h's), and answers
+ * get=registry and get=members. A failed fetch, a bad commit or an empty
+ * member set keeps the current peers; the last commit applied is
+ * remembered in CacheDir and applied at once on the next start.
  */
 #ifndef ALAMESH_REGISTRY_H
 #define ALAMESH_REGISTRY_H
@@ -35,15 +36,12 @@ int registry_sync_fd(const struct registry_sync *s);
  */
 uint64_t registry_sync_trigger(struct registry_sync *s);
 /*
- * Control thread, when registry_sync_fd() is readable: applies the result.
- * Returns true if a sync finished (then *summary holds one line, static, and
- * *gen the last request it answers: every request numbered up to it).
+ * Control thread, when registry_sync_fd() is readable: applies the result
+ * (and sets dev->self_name to this node's member name in it). Returns true if a sync finished (then
+ * *summary holds one line, static, and *gen the last request it answers: every request numbered up
+ * to it).
  */
 bool registry_sync_collect(struct registry_sync *s, const char **summary, bool *ok, uint64_t *gen);
-/* This node's member name in the applied commit, or NULL. */
-const char *registry_sync_self_name(const struct registry_sync *s);
-/* A wait of interval_ns give or take 10 %, uniformly: the time to the next sync. */
-uint64_t registry_jittered(uint64_t interval_ns);
 /* The answers to get=registry and get=members, key=value lines (malloc'd). */
 int registry_sync_describe(struct registry_sync *s, bool members, char **out, size_t *len);
 

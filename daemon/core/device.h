@@ -116,6 +116,7 @@ struct device {
 	bool threads_running;
 
 	struct registry_sync *sync; /* NULL without a [Registry] */
+	char self_name[33];	    /* our member name in the applied commit, "" if none */
 
 	/* The mesh: origins, the router and the frames it is sent (control/mesh.c). */
 	struct rt_origins origins;

@@ -24,6 +24,7 @@
 #include "daemon/config/config.h"
 #include "daemon/core/device.h"
 #include "daemon/control/registry.h"
+#include "peers-repo-sync/fetcher.h"
 #include "wgproto/crypto.h"
 #include "wgproto/encoding.h"
 #include "tests/unit/system/git_helpers.h"
