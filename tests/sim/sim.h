@@ -184,6 +184,12 @@ struct sim {
 	char error[1024];
 };
 
+/* report.c */
+/* With --trace: one line on stderr, stamped with the virtual time. */
+void sim_trace(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Records the run's first failure; later ones are dropped. */
+void sim_fail(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* net.c */
 bool sim_init(struct sim *s, const struct sim_opts *opt, const struct sim_topo *t);
 void sim_destroy(struct sim *s);
@@ -200,12 +206,8 @@ void sim_link_recover(struct sim *s, uint32_t l, bool declared, struct sim_rng *
 /* The node stops; if declare, its neighbours declare its tunnels dead 5-30 s later. */
 void sim_node_down(struct sim *s, uint32_t u, bool declare, struct sim_rng *rng);
 void sim_node_up(struct sim *s, uint32_t u);
-/* With --trace: one line on stderr, stamped with the virtual time. */
-void sim_trace(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Fails the run unless router_next_hop() agrees with ops->route everywhere. */
 void sim_verify_next_hops(struct sim *s);
-/* Records the run's first failure; later ones are dropped. */
-void sim_fail(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* routes.c */
 bool sim_routes_init(struct sim *s);
