@@ -128,7 +128,7 @@ fuzz:
 DEB_PKGS := build-essential pkg-config clang libclang-rt-14-dev clang-format mandoc \
             libsodium-dev libb2-dev libgit2-dev libmnl-dev libinih-dev libcmocka-dev \
             wireguard-go wireguard-tools yggdrasil iperf3 iputils-ping traceroute iproute2 git \
-            procps psmisc kmod python3 coreutils util-linux systemd nftables \
+            procps psmisc kmod python3 python3-yaml coreutils util-linux systemd nftables \
             openssh-server openssh-client openssl
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
