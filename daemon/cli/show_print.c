@@ -241,7 +241,8 @@ static bool is_peer_field(const char *f)
 
 bool show_is_view(const char *f)
 {
-	return !strcmp(f, "routes") || !strcmp(f, "members") || !strcmp(f, "registry");
+	return !strcmp(f, "routes") || !strcmp(f, "members") || !strcmp(f, "registry") ||
+	       !strcmp(f, "stats");
 }
 
 bool show_valid_field(const char *f)
@@ -482,7 +483,7 @@ int show_view_reply(const char *ifname, const char *view, bool dump, bool with_i
 		print_routes(ifname, reply, dump, with_interface);
 		return 0;
 	}
-	/* get=registry: "key: value" lines, each after the interface with `all`. */
+	/* get=registry and get=stats: "key: value" lines, each after the interface with `all`. */
 	char *save = NULL;
 	for (char *l = strtok_r(reply, "\n", &save); l && strncmp(l, "errno=", 6);
 	     l = strtok_r(NULL, "\n", &save)) {

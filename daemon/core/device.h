@@ -111,6 +111,9 @@ struct device {
 
 	/* ICMPv6 errors are rate limited (token bucket, tx thread only). */
 	uint64_t icmp_tokens_ns;
+	/* Packets from the TUN not from our address, dropped (get=stats); the last warning. */
+	_Atomic uint64_t tun_foreign_source;
+	uint64_t tun_foreign_logged; /* tx thread only */
 
 	pthread_t tx_thread, rx_thread;
 	bool threads_running;

@@ -60,3 +60,8 @@ enum fwd_verdict fwd_classify(const struct fwd_env *env, const struct fwd_from *
 	*next = hop;
 	return FWD_FORWARD;
 }
+
+bool fwd_tun_source_ok(const struct in6_addr *src, const struct in6_addr *self)
+{
+	return in6_equal(src, self);
+}

@@ -63,4 +63,13 @@ struct fwd_env {
 enum fwd_verdict fwd_classify(const struct fwd_env *env, const struct fwd_from *from,
 			      const uint8_t *pkt, size_t len, void **next, const char **why);
 
+/*
+ * Whether a packet the TUN hands us, from src to a mesh address, may go
+ * into a tunnel: only from our own address. Whatever else this host routes
+ * into the TUN (a container, a LAN, an address someone put on the TUN) must
+ * not speak as a member; the stock devices we host reach the mesh through
+ * their own sessions, never through the TUN.
+ */
+bool fwd_tun_source_ok(const struct in6_addr *src, const struct in6_addr *self);
+
 #endif

@@ -6,6 +6,7 @@
  * (batch.c, which the receive thread's forwarding shares), so the hot path
  * neither copies nor allocates.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "daemon/base/packet.h"
 #include "daemon/core/peer.h"
 #include "daemon/datapath/batch.h"
+#include "daemon/datapath/forward.h"
 #include "daemon/datapath/icmp6.h"
 #include "daemon/platform/offload.h"
 #include "routing/address.h"
@@ -29,6 +31,8 @@
 #define TX_SLOTS_LOW (BATCH_SLOTS - 64)
 /* A stuck socket holds TUN reads for this long before the batch is dropped. */
 #define TX_WAIT_MS 100
+/* At most one warning per this about packets from the TUN with a foreign source. */
+#define TUN_FOREIGN_LOG_EVERY (10 * NSEC_PER_SEC)
 
 struct tx_batch {
 	struct batch out;
@@ -49,9 +53,29 @@ static void reply_unreachable(struct device *dev, const uint8_t *pkt, uint32_t l
 		log_debug("tun write (icmp6): %s", strerror(errno));
 }
 
+/*
+ * A packet from the TUN with a source not ours: counted and dropped, with a
+ * warning now and then (whatever sends them may send many).
+ */
+static void foreign_source(struct device *dev, const uint8_t *pkt, uint64_t now)
+{
+	uint64_t n = atomic_fetch_add_explicit(&dev->tun_foreign_source, 1, memory_order_relaxed);
+	char src[INET6_ADDRSTRLEN];
+
+	if (dev->tun_foreign_logged && now - dev->tun_foreign_logged < TUN_FOREIGN_LOG_EVERY)
+		return;
+	dev->tun_foreign_logged = now;
+	inet_ntop(AF_INET6, ipv6_src(pkt), src, sizeof(src));
+	log_warn("dropped a packet from the TUN from %s, which is not this node's address "
+		 "(%llu so far): the mesh carries only what comes from its own",
+		 src, (unsigned long long)n + 1);
+}
+
 /* Looks up the next hop of each packet; drops and answers what cannot go. */
 static void classify(struct device *dev, struct batch *b, uint64_t now)
 {
+	const struct in6_addr *self = device_addr(dev);
+
 	for (unsigned int i = 0; i < b->n; i++) {
 		const uint8_t *pkt = b->slot[i];
 		const struct in6_addr *dst = ipv6_dst(pkt);
@@ -59,8 +83,12 @@ static void classify(struct device *dev, struct batch *b, uint64_t now)
 		b->peer[i] = NULL;
 		if (!alamesh_in_mesh(dst))
 			continue;
+		if (!fwd_tun_source_ok(ipv6_src(pkt), self)) {
+			foreign_source(dev, pkt, now);
+			continue;
+		}
 		b->peer[i] = route_table_lookup(&dev->routes, dst);
-		if (!b->peer[i] && !in6_equal(dst, device_addr(dev)))
+		if (!b->peer[i] && !in6_equal(dst, self))
 			reply_unreachable(dev, pkt, b->len[i], now);
 	}
 }

@@ -73,3 +73,19 @@ int uapi_get(struct device *dev, char **out, size_t *outlen)
 	*outlen = o.len;
 	return 0;
 }
+
+int uapi_get_stats(struct device *dev, char **out, size_t *outlen)
+{
+	struct textbuf o = {0};
+
+	textbuf_printf(&o, "tun_foreign_source=%llu\n",
+		       (unsigned long long)atomic_load(&dev->tun_foreign_source));
+	textbuf_printf(&o, "errno=0\n\n");
+	if (o.failed) {
+		textbuf_free(&o);
+		return -ENOMEM;
+	}
+	*out = o.buf;
+	*outlen = o.len;
+	return 0;
+}

@@ -208,11 +208,18 @@ static void handle_request(struct uapi_server *srv, struct uapi_conn *c, const c
 		handle_set(srv, c, body, blen);
 		return;
 	}
-	/* alamesh's own queries: the route table; the others need a [Registry]. */
+	/* alamesh's own queries: the route table and counters; the others need a [Registry]. */
 	if (first == 10 && !memcmp(req, "get=routes", 10)) {
 		if (blen)
 			reply_errno(c, EINVAL);
 		else if (mesh_describe_routes(srv->dev, &c->out, &c->outlen) < 0)
+			reply_errno(c, ENOMEM);
+		return;
+	}
+	if (first == 9 && !memcmp(req, "get=stats", 9)) {
+		if (blen)
+			reply_errno(c, EINVAL);
+		else if (uapi_get_stats(srv->dev, &c->out, &c->outlen) < 0)
 			reply_errno(c, ENOMEM);
 		return;
 	}

@@ -14,7 +14,9 @@
 #   as the second (B answers the probe of hop limit 1 with Time Exceeded);
 #   a ping from A with hop limit 1 gets Time Exceeded from B;
 #   iperf3 moves data from A to C and from C to A through B;
-#   B counts the relayed bytes.
+#   B counts the relayed bytes;
+#   a packet A's host sends from C's address (put on A's interface) does
+#   not reach B, and A counts it in `alamesh show IFACE stats`.
 set -u
 # shellcheck source=tests/lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
@@ -90,6 +92,49 @@ b_rx_after=$(nsx "$NS_B" wg show "$IB" transfer | awk -v k="$MA_PUB" '$1 == k {p
 [ $((b_rx_after - b_rx_before)) -gt 10000000 ] ||
 	fail "B received only $((b_rx_after - b_rx_before)) bytes from A during the transfer"
 pass "iperf3 both ways through B"
+
+step "A puts C's address on its interface and sends from it: nothing reaches B"
+# B is A's neighbour and a router of the mesh, so B's receive rule alone
+# would take C's source from A: A's own transmit path must refuse it.
+ns_spawn udprecv "$NS_B" python3 -u -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 7777))
+while True:
+    d, a = s.recvfrom(2048)
+    print(a[0], d.decode(errors="replace"))
+' "$MB_ADDR"
+wait_for "nsx $NS_B ss -Hlun 'sport = :7777' | grep -q 7777" 10 || fail "no UDP listener on B"
+send_udp() { # SRC TEXT: one datagram from A, from SRC, to B's port 7777
+	nsx "$NS_A" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 0))
+s.sendto(sys.argv[3].encode(), (sys.argv[2], 7777))
+' "$1" "$MB_ADDR" "$2"
+}
+stat_foreign() {
+	nsx "$NS_A" "$ALAMESH" show "$IA" stats | awk -F': ' '$1 == "tun_foreign_source" {print $2}'
+}
+before=$(stat_foreign)
+[ -n "$before" ] || fail "alamesh show $IA stats: no tun_foreign_source: $(nsx "$NS_A" "$ALAMESH" show "$IA" stats 2>&1)"
+send_udp "$MA_ADDR" own || fail "sending from A's own address"
+wait_for "grep -q ' own$' ${PROC_LOG[udprecv]}" 5 || fail "B did not get A's own datagram: $(cat "${PROC_LOG[udprecv]}")"
+must "adding C's address to A's interface" nsx "$NS_A" ip -6 addr add "$MC_ADDR/128" dev "$IA" nodad
+for i in 1 2 3 4 5; do send_udp "$MC_ADDR" "forged$i" || fail "sending from C's address on A"; done
+send_udp "$MA_ADDR" own-after || fail "sending from A's own address, after"
+wait_for "grep -q ' own-after$' ${PROC_LOG[udprecv]}" 5 || fail "B did not get A's second datagram"
+nsx "$NS_A" ip -6 addr del "$MC_ADDR/128" dev "$IA"
+if grep -q forged "${PROC_LOG[udprecv]}"; then
+	fail "B received datagrams from C's address sent by A: $(grep forged "${PROC_LOG[udprecv]}")"
+fi
+after=$(stat_foreign)
+[ "$((after - before))" -ge 5 ] || fail "A counted $((after - before)) foreign-source packets, not 5"
+grep -q "dropped a packet from the TUN from $MC_ADDR" "${PROC_LOG[alameshd-a]}" ||
+	grep -q "dropped a packet from the TUN from $(canon "$MC_ADDR")" "${PROC_LOG[alameshd-a]}" ||
+	fail "A did not log the foreign source: $(tail -n 3 "${PROC_LOG[alameshd-a]}")"
+proc_stop udprecv
+pass "A dropped and counted $((after - before)) packets from C's address; B got only A's own"
 
 for n in a b c; do
 	proc_alive "alameshd-$n" || fail "alameshd-$n died"

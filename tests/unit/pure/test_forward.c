@@ -296,6 +296,18 @@ static void test_no_route_back(void **state)
 	assert_null(next);
 }
 
+/* From the TUN, only our own address may go into a tunnel: not a member's, nor another. */
+static void test_tun_source(void **state)
+{
+	struct fixture *f = *state;
+	struct in6_addr b = addr(ADDR_B), other = addr("fc00::5e20"), ll = addr("fe80::1");
+
+	assert_true(fwd_tun_source_ok(&f->self, &f->self));
+	assert_false(fwd_tun_source_ok(&b, &f->self));
+	assert_false(fwd_tun_source_ok(&other, &f->self));
+	assert_false(fwd_tun_source_ok(&ll, &f->self));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -311,6 +323,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_too_big, setup),
 	    cmocka_unit_test_setup(test_no_error_about_an_error, setup),
 	    cmocka_unit_test_setup(test_no_route_back, setup),
+	    cmocka_unit_test_setup(test_tun_source, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

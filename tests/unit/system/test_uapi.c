@@ -386,12 +386,34 @@ static void test_many_peers(void **state)
 	device_down(&dev);
 }
 
+/* get=stats: the counter as the data path leaves it, in a well-formed answer. */
+static void test_stats(void **state)
+{
+	struct node me;
+	struct device dev;
+	char *out;
+	size_t len;
+
+	(void)state;
+	node_new(&me);
+	dev_init(&dev, &me);
+	assert_int_equal(uapi_get_stats(&dev, &out, &len), 0);
+	assert_string_equal(out, "tun_foreign_source=0\nerrno=0\n\n");
+	assert_int_equal(len, strlen(out));
+	free(out);
+	atomic_store(&dev.tun_foreign_source, 12345678901ULL);
+	assert_int_equal(uapi_get_stats(&dev, &out, &len), 0);
+	assert_string_equal(out, "tun_foreign_source=12345678901\nerrno=0\n\n");
+	free(out);
+	device_down(&dev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse_full),	cmocka_unit_test(test_parse_refusals),
 	    cmocka_unit_test(test_apply_peers), cmocka_unit_test(test_apply_all_or_nothing),
-	    cmocka_unit_test(test_many_peers),
+	    cmocka_unit_test(test_many_peers),	cmocka_unit_test(test_stats),
 	};
 
 	log_init(false);
