@@ -12,6 +12,7 @@
 #include "daemon/control/mesh.h"
 #include "peers-repo-sync/peering.h"
 #include "daemon/base/textbuf.h"
+#include "routing/frame.h"
 #include "routing/router.h"
 #include "wgproto/encoding.h"
 #include "daemon/base/clock.h"
@@ -188,13 +189,20 @@ static void stop_proxy(struct device *dev, struct peer *p)
 		router_proxy(dev->router, p->origin, false, now_mono());
 }
 
+/* It is neither stock nor an outsider any more, as far as we know: we stop speaking for it. */
+static void forget_stock(struct device *dev, struct peer *p)
+{
+	stop_proxy(dev, p);
+	p->stock = false;
+	p->outsider = false;
+}
+
 static void peer_unlinked(struct device *dev, struct peer *p)
 {
 	if (!dev->router)
 		return;
 	drop_neighbour(dev, p);
-	stop_proxy(dev, p);
-	p->stock = false;
+	forget_stock(dev, p);
 	/* p is out of the key map: its address now goes by the router alone. */
 	if (p->origin != RT_ORIGIN_NONE)
 		reinstall(dev, p->origin);
@@ -262,26 +270,37 @@ static bool has_session(struct peer *p, uint64_t now)
 
 /* ---- frames from the receive thread ---- */
 
+static void malformed(const struct peer *p, const char *why)
+{
+	char name[WG_KEY_B64_LEN + 1];
+
+	peer_name(p, name);
+	log_debug("mesh: malformed routing frame from peer %s: %s", name, why);
+}
+
 static void receive_frame(struct device *dev, struct rt_item *it, uint64_t now)
 {
 	struct peer *p = device_find_peer(dev, it->key);
 	const char *why;
 
-	if (!p || p->origin == RT_ORIGIN_NONE)
+	/* Its membership may have gone since the receive thread queued the frame. */
+	if (!p || p->origin == RT_ORIGIN_NONE || !atomic_load(&p->is_member))
 		return;
+	/* Checked whole before it changes anything: a malformed frame makes no neighbour. */
+	if (rt_frame_check(it->data, it->len, &why) < 0) {
+		malformed(p, why);
+		return;
+	}
 	if (p->nbr == RT_NBR_NONE) {
 		/* It speaks routing after all (or again): a neighbour, and no longer ours to
 		 * announce. */
-		stop_proxy(dev, p);
-		p->stock = false;
+		forget_stock(dev, p);
 		add_neighbour(dev, p, now);
 		if (p->nbr == RT_NBR_NONE)
 			return;
 	}
 	if (router_receive(dev->router, p->nbr, it->data, it->len, now, &why) < 0) {
-		char name[WG_KEY_B64_LEN + 1];
-		peer_name(p, name);
-		log_debug("mesh: malformed routing frame from peer %s: %s", name, why);
+		malformed(p, why);
 		return;
 	}
 	atomic_store(&p->is_router, true);
@@ -341,6 +360,30 @@ static void update_hold(struct device *dev, struct peer *p, bool session)
 		reinstall(dev, p->origin);
 }
 
+/*
+ * A session with a peer the registry does not list: no routing with it
+ * (routes are taken from members only), and we announce its address for
+ * it, as for a stock WireGuard peer, while the session lasts.
+ */
+static void speak_for_outsider(struct device *dev, struct peer *p, uint64_t now)
+{
+	char name[WG_KEY_B64_LEN + 1];
+
+	drop_neighbour(dev, p);
+	if (p->outsider)
+		return;
+	p->outsider = true;
+	p->stock = true;
+	if (!p->proxied) {
+		p->proxied = true;
+		router_proxy(dev->router, p->origin, true, now);
+	}
+	peer_name(p, name);
+	log_info("mesh: peer %s is no registry member: no routing with it; announcing its "
+		 "address for it",
+		 name);
+}
+
 static void scan_session(struct device *dev, struct peer *p, bool session, uint64_t now)
 {
 	struct rt_nbr_info ni;
@@ -348,14 +391,21 @@ static void scan_session(struct device *dev, struct peer *p, bool session, uint6
 	if (!session) {
 		/* No session any more: no neighbour, nothing to announce; try again later. */
 		drop_neighbour(dev, p);
-		stop_proxy(dev, p);
-		p->stock = false;
+		forget_stock(dev, p);
 		dial(p, now);
 		return;
 	}
 	p->dial_backoff = 0;
 	if (p->origin == RT_ORIGIN_NONE)
 		return;
+	if (!atomic_load(&p->is_member)) {
+		speak_for_outsider(dev, p, now);
+		return;
+	}
+	if (p->outsider) {
+		/* A member now: routing may start (its hello, or ours below at the next scan). */
+		forget_stock(dev, p);
+	}
 	if (p->nbr == RT_NBR_NONE && !p->stock) {
 		/* A session: say hello, and see whether it answers in kind. */
 		add_neighbour(dev, p, now);

@@ -139,6 +139,30 @@ struct diff {
 	size_t added, removed, changed;
 };
 
+/*
+ * Which peers' keys are members of set, static peers included: they alone
+ * may speak routing with us. Each flag is written once, with its new value,
+ * so that the receive thread never sees a member that stays one flicker.
+ * Out of memory, the flags stay as they were.
+ */
+static void mark_members(struct device *dev, const struct member_set *set)
+{
+	bool *member = calloc(dev->npeers ? dev->npeers : 1, sizeof(*member));
+
+	if (!member) {
+		log_error("registry: out of memory marking the members");
+		return;
+	}
+	for (size_t i = 0; i < set->nmembers; i++) {
+		struct peer *p = device_find_peer(dev, set->members[i].public_key);
+		if (p)
+			member[p->index] = true;
+	}
+	for (size_t i = 0; i < dev->npeers; i++)
+		atomic_store(&dev->peers[i]->is_member, member[i]);
+	free(member);
+}
+
 static void apply(struct registry_sync *s, struct fetch_result *r, struct diff *d)
 {
 	struct device *dev = s->dev;
@@ -191,6 +215,7 @@ static void apply(struct registry_sync *s, struct fetch_result *r, struct diff *
 	member_diff_free(&md);
 	free(view);
 	free(peers);
+	mark_members(dev, &r->set);
 	mesh_choose_peers(dev);
 	return;
 oom:

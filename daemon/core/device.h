@@ -114,6 +114,8 @@ struct device {
 	/* Packets from the TUN not from our address, dropped (get=stats); the last warning. */
 	_Atomic uint64_t tun_foreign_source;
 	uint64_t tun_foreign_logged; /* tx thread only */
+	/* Routing frames from peers that are no registry member, dropped (get=stats). */
+	_Atomic uint64_t routing_from_outsider;
 
 	pthread_t tx_thread, rx_thread;
 	bool threads_running;

@@ -41,11 +41,18 @@ struct peer {
 	struct sockaddr_in6 cands[8]; /* tried in turn until a handshake completes */
 	uint8_t ncands, cand_idx;
 	bool cand_confirmed; /* a handshake completed: keep the endpoint that answered */
+	/*
+	 * Its key is a member of the applied commit, whether the peer came from
+	 * the registry or is a static [Peer] (registry.c, at each sync): only
+	 * members speak routing with us (read by the receive thread).
+	 */
+	atomic_bool is_member;
 
 	/* The mesh (control/mesh.c, control thread unless marked). */
 	uint32_t origin;       /* our reference on its key in dev->origins */
 	uint16_t nbr;	       /* its id in dev->router, RT_NBR_NONE if not a neighbour */
 	bool stock;	       /* this session speaks no routing: a stock WireGuard peer */
+	bool outsider;	       /* ... or it is no registry member, so we route nothing with it */
 	bool proxied;	       /* we announce its address for it */
 	bool held_back;	       /* a member with no direct route to it (mesh.c update_hold) */
 	bool spoke_routing;    /* a hello has come from it, in this session or an earlier one */

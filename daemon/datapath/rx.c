@@ -331,7 +331,15 @@ static void receive_data(struct device *dev, uint8_t *buf, size_t len,
 
 	uint8_t *pkt = hdr->encrypted;
 	if (rt_frame_is(pkt, plen)) {
-		enqueue_routing(dev, p, pkt, plen);
+		/* Only members route: a stranger's frames cost no queue slot. */
+		if (atomic_load_explicit(&p->is_member, memory_order_relaxed)) {
+			enqueue_routing(dev, p, pkt, plen);
+		} else {
+			atomic_fetch_add_explicit(&dev->routing_from_outsider, 1,
+						  memory_order_relaxed);
+			rx_drop(f, p, "a routing frame from a peer that is no registry member",
+				now);
+		}
 		return;
 	}
 	size_t pktlen = ipv6_packet_len(pkt, plen);

@@ -51,6 +51,19 @@ static void put_peer(struct textbuf *o, struct peer *p)
 	textbuf_printf(o, "allowed_ip=%s/128\n", addr);
 }
 
+/* Ends an answer: the caller's buffer, or -ENOMEM if any line did not fit in memory. */
+static int finish(struct textbuf *o, char **out, size_t *outlen)
+{
+	textbuf_printf(o, "errno=0\n\n");
+	if (o->failed) {
+		textbuf_free(o);
+		return -ENOMEM;
+	}
+	*out = o->buf;
+	*outlen = o->len;
+	return 0;
+}
+
 int uapi_get(struct device *dev, char **out, size_t *outlen)
 {
 	struct textbuf o = {0};
@@ -64,14 +77,7 @@ int uapi_get(struct device *dev, char **out, size_t *outlen)
 		textbuf_printf(&o, "fwmark=%u\n", dev->fwmark);
 	for (size_t i = 0; i < dev->npeers; i++)
 		put_peer(&o, dev->peers[i]);
-	textbuf_printf(&o, "errno=0\n\n");
-	if (o.failed) {
-		textbuf_free(&o);
-		return -ENOMEM;
-	}
-	*out = o.buf;
-	*outlen = o.len;
-	return 0;
+	return finish(&o, out, outlen);
 }
 
 int uapi_get_stats(struct device *dev, char **out, size_t *outlen)
@@ -80,12 +86,7 @@ int uapi_get_stats(struct device *dev, char **out, size_t *outlen)
 
 	textbuf_printf(&o, "tun_foreign_source=%llu\n",
 		       (unsigned long long)atomic_load(&dev->tun_foreign_source));
-	textbuf_printf(&o, "errno=0\n\n");
-	if (o.failed) {
-		textbuf_free(&o);
-		return -ENOMEM;
-	}
-	*out = o.buf;
-	*outlen = o.len;
-	return 0;
+	textbuf_printf(&o, "routing_from_outsider=%llu\n",
+		       (unsigned long long)atomic_load(&dev->routing_from_outsider));
+	return finish(&o, out, outlen);
 }

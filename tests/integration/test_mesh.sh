@@ -11,7 +11,8 @@
 #   fc00::/7 towards bob) is announced by bob: A and C reach it through B;
 #   a member that announces an address that is not its own (a crafted frame
 #   from wgprobe, under a registry key) is ignored, and so is a key that is
-#   no member;
+#   no member; the same frames from a static peer that is no member are
+#   dropped unread and counted (alamesh show IFACE stats);
 #   a member removed from the registry disappears from every route table;
 #   a member whose daemon stops is unreachable at once: A's ping to it gets
 #   ICMPv6 Destination Unreachable rather than waiting on a dead session.
@@ -83,6 +84,7 @@ alameshd_start alameshd-d "$ND" "$NS_WORK/d.conf" "$ID" "$MD_ADDR"
 # route_of IFACE ADDR: the routes dump line for ADDR (destination member next-hop ...).
 route_of() { "$ALAMESH" show "$1" routes dump | awk -F'\t' -v a="$2" '$1 == a'; }
 next_member() { route_of "$1" "$2" | cut -f4; }
+stat_of() { "$ALAMESH" show "$1" stats | awk -F': ' -v k="$2" '$1 == k {print $2}'; }
 
 step "the line: A reaches C through B"
 t0=$SECONDS
@@ -162,6 +164,26 @@ done
 [ "$(next_member "$IB" "$MA_ADDR")" = alice ] || fail "bob's route to alice moved: $(route_of "$IB" "$MA_ADDR")"
 ping_ok "$NC" "$MA_ADDR" 3 || fail "ping C -> A after mallory's frames"
 pass "mallory's claim on alice's address and a stranger's key: ignored everywhere, logged by bob"
+
+step "a static peer that is no member sends bob the same frames"
+# Oscar is configured on bob (wg set) but the registry does not list him:
+# his frames are dropped before they are queued, he becomes no neighbour,
+# so no router that could relay others' packets.
+new_node MO
+outsider0=$(stat_of "$IB" routing_from_outsider)
+[ -n "$outsider0" ] || fail "alamesh show $IB stats: $("$ALAMESH" show "$IB" stats 2>&1)"
+must "wg set oscar on bob" nsx "$NB" wg set "$IB" peer "$MO_PUB"
+must "oscar's frames" nsx "$NA" timeout 30 "$NS_WORK/wgprobe" -k "$MO_KEYFILE" -p "$MB_PUB" \
+	-e 10.1.0.2:51820 -s "$NS_WORK/bogus" -n 3
+wait_for "[ \$((\$(stat_of $IB routing_from_outsider) - $outsider0)) -ge 3 ]" 10 ||
+	fail "bob counted $(($(stat_of "$IB" routing_from_outsider) - outsider0)) frames from oscar, not 3"
+wait_for "grep -q 'peer $MO_PUB is no registry member: no routing with it' ${PROC_LOG[alameshd-b]}" 10 ||
+	fail "bob did not take oscar for an outsider"
+"$ALAMESH" show "$IB" routes dump | awk -F'\t' -v k="$MO_PUB" '$3 == k' | grep -q . &&
+	fail "bob routes through oscar: $("$ALAMESH" show "$IB" routes dump)"
+must "wg set oscar away" nsx "$NB" wg set "$IB" peer "$MO_PUB" remove
+ping_ok "$NC" "$MA_ADDR" 3 || fail "ping C -> A after oscar's frames"
+pass "oscar's frames: dropped and counted by bob, and he is no neighbour"
 
 step "the square: C - D - A come up; the link A uses towards C is cut"
 must "C-D up" ip -n "$NC" link set "$V3" up

@@ -7,9 +7,9 @@
 #   ping B -> A must work: A's replies can only reach B at the new address,
 #                          learned from B's authenticated packets;
 #   ping A -> B must work: A now sends to the new address on its own.
-# Round 1: another alameshd is the peer that moves: its routing hellos, sent
-# every 2 s from the new address, are authenticated packets, so A follows it
-# before anyone pings; round 2: wireguard-go moves (alameshd must follow it,
+# Round 1: another alameshd is the peer that moves: its routing hellos (the
+# two are members of a registry), sent every 2 s from the new address, are
+# authenticated packets, so A follows it before anyone pings; round 2: wireguard-go moves (alameshd must follow it,
 # and only once it has spoken); round 3: wireguard-go changes its UDP port
 # (a NAT rebinding), which alameshd must follow as well.
 set -u
@@ -17,7 +17,7 @@ set -u
 . "$(dirname "$0")/../lib/netns.sh"
 
 need_root
-need_tool ip wg wireguard-go ping python3 ss
+need_tool ip wg wireguard-go ping python3 ss git
 need_alamesh
 
 netns_pair a b
@@ -88,6 +88,15 @@ alameshd_conf_peer "$NS_WORK/a.conf" "$MB_PUB" "$EP_B"
 alameshd_conf_peer "$NS_WORK/a.conf" "$W_PUB" "$EP_B"
 alameshd_conf "$NS_WORK/b.conf" "$IB" "$MB_PRIV" 51820
 alameshd_conf_peer "$NS_WORK/b.conf" "$MA_PUB" "$EP_A"
+# A and B are members (routing is spoken with members only), W is not.
+registry_init
+registry_member a "$MA_PUB"
+registry_member b "$MB_PUB"
+registry_publish "a and b"
+for n in a b; do
+	printf '\n[Registry]\nURL = file://%s\nBranch = main\nInterval = 1h\nCacheDir = %s\n' \
+		"$REG" "$NS_WORK/cache-$n" >>"$NS_WORK/$n.conf"
+done
 alameshd_start alameshd-a "$NS_A" "$NS_WORK/a.conf" "$IA" "$MA_ADDR"
 alameshd_start alameshd-b "$NS_B" "$NS_WORK/b.conf" "$IB" "$MB_ADDR"
 

@@ -24,6 +24,7 @@
 #include "daemon/core/device.h"
 #include "daemon/core/peer.h"
 #include "routing/address.h"
+#include "routing/frame.h"
 #include "routing/origin.h"
 #include "routing/router.h"
 #include "routing/table.h"
@@ -250,8 +251,9 @@ static void queue_frame(struct device *dev, const uint8_t key[WG_KEY_LEN], const
 
 /*
  * Frames queued by the receive thread: one from a key that is no peer (it
- * left since) is dropped; a malformed one from a peer does not make it a
- * router, the flag that lets the receive thread relay its packets.
+ * left since) is dropped; a malformed one from a member makes it neither a
+ * neighbour nor a router, the flag that lets the receive thread relay its
+ * packets.
  */
 static void test_process_queue_refuses(void **state)
 {
@@ -274,12 +276,62 @@ static void test_process_queue_refuses(void **state)
 	assert_int_equal(pa->nbr, RT_NBR_NONE);
 	assert_null(dev.nbr_peer);
 
+	/* A member's malformed frame: checked whole before it makes a neighbour. */
+	atomic_store(&pa->is_member, true);
 	queue_frame(&dev, a.pub, junk, sizeof(junk));
 	mesh_process_queue(&dev);
 	assert_int_equal(atomic_load(&dev.rt_head), atomic_load(&dev.rt_tail));
 	assert_false(atomic_load(&pa->is_router));
+	assert_int_equal(pa->nbr, RT_NBR_NONE);
 	/* Still the direct route: nothing was learned from the frame. */
 	assert_ptr_equal(route_table_lookup(&dev.routes, &a.addr), pa);
+	device_down(&dev);
+}
+
+/* A well-formed hello, as a neighbour sends it. */
+static size_t hello_frame(uint8_t *buf)
+{
+	struct rt_frame_builder b;
+	struct rt_tlv t = {
+	    .type = RT_TLV_HELLO,
+	    .hello = {.seqno = 1, .interval_cs = 200, .timestamp = 1, .instance = 7}};
+
+	rt_frame_begin(&b, buf);
+	assert_true(rt_frame_add(&b, &t));
+	return rt_frame_end(&b);
+}
+
+/*
+ * Routing is spoken with registry members only: the same good hello makes
+ * no neighbour of a peer that is no member (a static [Peer] the registry
+ * does not list), and makes a neighbour and a router of one that is.
+ */
+static void test_frames_from_members_only(void **state)
+{
+	struct node me, a;
+	struct device dev;
+	uint8_t frame[RT_FRAME_MAX];
+	size_t len = hello_frame(frame);
+
+	(void)state;
+	assert_true(len > 0);
+	node_new(&me);
+	node_new(&a);
+	mesh_up(&dev, &me);
+	struct peer *pa = device_add_peer(&dev, a.pub, NULL, NULL, 0);
+	assert_non_null(pa);
+
+	queue_frame(&dev, a.pub, frame, len);
+	mesh_process_queue(&dev);
+	assert_int_equal(pa->nbr, RT_NBR_NONE);
+	assert_false(atomic_load(&pa->is_router));
+
+	atomic_store(&pa->is_member, true);
+	queue_frame(&dev, a.pub, frame, len);
+	mesh_process_queue(&dev);
+	assert_int_not_equal(pa->nbr, RT_NBR_NONE);
+	assert_true(atomic_load(&pa->is_router));
+	assert_ptr_equal(dev.nbr_peer[pa->nbr], pa);
 	device_down(&dev);
 }
 
@@ -292,6 +344,7 @@ int main(void)
 	    cmocka_unit_test(test_self_changed),
 	    cmocka_unit_test(test_describe_routes),
 	    cmocka_unit_test(test_process_queue_refuses),
+	    cmocka_unit_test(test_frames_from_members_only),
 	};
 
 	log_init(false);

@@ -398,12 +398,14 @@ static void test_stats(void **state)
 	node_new(&me);
 	dev_init(&dev, &me);
 	assert_int_equal(uapi_get_stats(&dev, &out, &len), 0);
-	assert_string_equal(out, "tun_foreign_source=0\nerrno=0\n\n");
+	assert_string_equal(out, "tun_foreign_source=0\nrouting_from_outsider=0\nerrno=0\n\n");
 	assert_int_equal(len, strlen(out));
 	free(out);
 	atomic_store(&dev.tun_foreign_source, 12345678901ULL);
+	atomic_store(&dev.routing_from_outsider, 7);
 	assert_int_equal(uapi_get_stats(&dev, &out, &len), 0);
-	assert_string_equal(out, "tun_foreign_source=12345678901\nerrno=0\n\n");
+	assert_string_equal(out,
+			    "tun_foreign_source=12345678901\nrouting_from_outsider=7\nerrno=0\n\n");
 	free(out);
 	device_down(&dev);
 }
