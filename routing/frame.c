@@ -41,6 +41,8 @@ size_t rt_tlv_wire_len(enum rt_tlv_type type)
 		return sizeof(struct rt_tlv_route_req);
 	case RT_TLV_SEQNO_REQ:
 		return sizeof(struct rt_tlv_seqno_req);
+	case RT_TLV_SEEN:
+		return sizeof(struct rt_tlv_seen);
 	case RT_TLV_PAD:
 		break;
 	}
@@ -71,7 +73,7 @@ int rt_frame_check(const uint8_t *buf, size_t len, const char **why)
 		}
 		/* Known records have one size each: anything else is a broken sender. */
 		size_t want = rt_tlv_wire_len((enum rt_tlv_type)p[0]);
-		if (p[0] <= RT_TLV_SEQNO_REQ && p[0] != RT_TLV_PAD && rlen != want) {
+		if (p[0] <= RT_TLV_LAST && p[0] != RT_TLV_PAD && rlen != want) {
 			*why = "record of the wrong size";
 			return -1;
 		}
@@ -127,6 +129,12 @@ static void decode(const uint8_t *p, struct rt_tlv *t)
 		memcpy(t->seqno_req.origin, s->origin, WG_KEY_LEN);
 		break;
 	}
+	case RT_TLV_SEEN: {
+		const struct rt_tlv_seen *s = (const void *)p;
+		t->seen.port = get16(s->port);
+		memcpy(&t->seen.address, s->address, 16);
+		break;
+	}
 	case RT_TLV_ROUTE_REQ:
 	case RT_TLV_PAD:
 		break;
@@ -138,7 +146,7 @@ bool rt_frame_next(struct rt_frame_iter *it, struct rt_tlv *out)
 	while (it->end - it->p >= 2) {
 		const uint8_t *p = it->p;
 		it->p += 2 + (size_t)p[1];
-		if (p[0] == RT_TLV_PAD || p[0] > RT_TLV_SEQNO_REQ)
+		if (p[0] == RT_TLV_PAD || p[0] > RT_TLV_LAST)
 			continue; /* padding, or a record of a later version */
 		decode(p, out);
 		return true;
@@ -191,6 +199,12 @@ static void encode(uint8_t *p, const struct rt_tlv *t, size_t len)
 		put16(s->hop_count, t->seqno_req.hop_count);
 		memcpy(s->address, &t->seqno_req.address, 16);
 		memcpy(s->origin, t->seqno_req.origin, WG_KEY_LEN);
+		break;
+	}
+	case RT_TLV_SEEN: {
+		struct rt_tlv_seen *s = (void *)p;
+		put16(s->port, t->seen.port);
+		memcpy(s->address, &t->seen.address, 16);
 		break;
 	}
 	case RT_TLV_ROUTE_REQ:

@@ -33,6 +33,8 @@ enum rt_tlv_type {
 	RT_TLV_UPDATE = 3,    /* a route: origin, seqno, metric */
 	RT_TLV_ROUTE_REQ = 4, /* send me your whole table */
 	RT_TLV_SEQNO_REQ = 5, /* I am starving: a newer seqno for this origin, please */
+	RT_TLV_SEEN = 6,      /* your datagrams reach me from this ip:port */
+	RT_TLV_LAST = RT_TLV_SEEN,
 };
 
 struct rt_frame_hdr {
@@ -88,6 +90,17 @@ struct rt_tlv_seqno_req {
 	uint8_t origin[WG_KEY_LEN];
 };
 
+/*
+ * The underlay endpoint the sender receives the receiver's datagrams from,
+ * so that a node behind NAT learns its public endpoint from its neighbours
+ * (an IPv4 address is mapped: ::ffff:a.b.c.d).
+ */
+struct rt_tlv_seen {
+	struct rt_tlv_hdr h;
+	uint8_t port[2];
+	uint8_t address[16];
+};
+
 static_assert(sizeof(struct rt_frame_hdr) == RT_FRAME_HDR_LEN, "frame header");
 static_assert(sizeof(struct rt_tlv_hdr) == 2, "record header");
 static_assert(sizeof(struct rt_tlv_hello) == 16, "hello");
@@ -95,6 +108,7 @@ static_assert(sizeof(struct rt_tlv_ihu) == 14, "ihu");
 static_assert(sizeof(struct rt_tlv_update) == 60, "update");
 static_assert(sizeof(struct rt_tlv_route_req) == 2, "route request");
 static_assert(sizeof(struct rt_tlv_seqno_req) == 54, "seqno request");
+static_assert(sizeof(struct rt_tlv_seen) == 20, "seen");
 
 /* A record decoded into host order. */
 struct rt_tlv {
@@ -119,6 +133,10 @@ struct rt_tlv {
 			struct in6_addr address;
 			uint8_t origin[WG_KEY_LEN];
 		} seqno_req;
+		struct {
+			struct in6_addr address;
+			uint16_t port;
+		} seen;
 	};
 };
 

@@ -170,6 +170,9 @@ static void send_hello(struct router *r, uint16_t id, struct rt_nbr *n, uint64_t
 		i.ihu.delay = now_us(now - n->last_hello_at);
 		rt_emit(r, id, n, &i);
 	}
+	struct rt_tlv s = {.type = RT_TLV_SEEN};
+	if (r->ops.endpoint_of && r->ops.endpoint_of(r->ctx, id, &s.seen.address, &s.seen.port))
+		rt_emit(r, id, n, &s);
 	rt_send(r, id, n);
 }
 

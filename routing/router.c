@@ -147,6 +147,10 @@ int router_receive(struct router *r, uint16_t id, const uint8_t *frame, size_t l
 		case RT_TLV_SEQNO_REQ:
 			rt_on_seqno_request(r, id, &t, now);
 			break;
+		case RT_TLV_SEEN:
+			if (r->ops.seen)
+				r->ops.seen(r->ctx, id, &t.seen.address, t.seen.port);
+			break;
 		case RT_TLV_PAD:
 			break;
 		}

@@ -60,6 +60,13 @@ struct rt_ops {
 	 */
 	void (*rejected)(void *ctx, uint16_t nbr, const uint8_t key[WG_KEY_LEN],
 			 const struct in6_addr *addr);
+	/*
+	 * Optional: the underlay endpoint nbr's datagrams come from, told to
+	 * it with each hello (a Seen record). False: nothing to tell.
+	 */
+	bool (*endpoint_of)(void *ctx, uint16_t nbr, struct in6_addr *addr, uint16_t *port);
+	/* Optional: nbr says our datagrams reach it from addr, port. */
+	void (*seen)(void *ctx, uint16_t nbr, const struct in6_addr *addr, uint16_t port);
 };
 
 struct router;

@@ -25,7 +25,7 @@ _alamesh() {
 		elif [ "$cword" -eq 3 ] && [ "${words[2]}" != interfaces ]; then
 			mapfile -t COMPREPLY < <(compgen -W "public-key private-key listen-port fwmark peers
 				preshared-keys endpoints allowed-ips latest-handshakes transfer
-				persistent-keepalive dump routes members registry stats" -- "$cur")
+				persistent-keepalive dump routes members registry stats nat" -- "$cur")
 		elif [ "$cword" -eq 4 ] && [ "${words[3]}" = routes ]; then
 			mapfile -t COMPREPLY < <(compgen -W "dump" -- "$cur")
 		fi

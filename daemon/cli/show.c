@@ -15,7 +15,7 @@
 #define SHOW_FIELDS                                                                                \
 	"public-key | private-key | listen-port | fwmark | peers | preshared-keys | endpoints | "  \
 	"allowed-ips | latest-handshakes | transfer | persistent-keepalive | dump | "              \
-	"routes [dump] | members | registry | stats"
+	"routes [dump] | members | registry | stats | nat"
 
 static void show_usage(FILE *f)
 {

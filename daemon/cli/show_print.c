@@ -242,7 +242,7 @@ static bool is_peer_field(const char *f)
 bool show_is_view(const char *f)
 {
 	return !strcmp(f, "routes") || !strcmp(f, "members") || !strcmp(f, "registry") ||
-	       !strcmp(f, "stats");
+	       !strcmp(f, "stats") || !strcmp(f, "nat");
 }
 
 bool show_valid_field(const char *f)

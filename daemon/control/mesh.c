@@ -19,6 +19,7 @@
 #include "daemon/core/peer.h"
 #include "daemon/datapath/send.h"
 #include "daemon/control/handshake.h"
+#include "daemon/control/nat.h"
 
 #define SCAN_INTERVAL	 (250 * NSEC_PER_MSEC) /* sessions looked at this often */
 #define REJECT_LOG_EVERY (10 * NSEC_PER_SEC)   /* one log line per this for bad announcements */
@@ -93,7 +94,11 @@ static void op_rejected(void *ctx, uint16_t nbr, const uint8_t key[WG_KEY_LEN],
 		 member ? "whose address it is not" : "which is no member or peer");
 }
 
-static const struct rt_ops ops = {.send = op_send, .route = op_route, .rejected = op_rejected};
+static const struct rt_ops ops = {.send = op_send,
+				  .route = op_route,
+				  .rejected = op_rejected,
+				  .endpoint_of = nat_endpoint_of,
+				  .seen = nat_seen};
 
 /* ---- set-up ---- */
 

@@ -59,6 +59,10 @@ struct peer {
 	atomic_bool is_router; /* read by the receive thread: may relay others' packets */
 	bool dial, dial_was;   /* chosen by the peering policy: we keep a session to it */
 	uint64_t next_dial, dial_backoff;
+	/* Its last Seen record: where our datagrams reach it from (control/nat.c). */
+	struct in6_addr seen_addr;
+	uint16_t seen_port;
+	uint64_t seen_at; /* 0: none */
 };
 
 struct peer *device_add_peer(struct device *dev, const uint8_t public_key[WG_KEY_LEN],

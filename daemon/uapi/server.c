@@ -24,6 +24,7 @@
 #include "daemon/uapi/server.h"
 #include "daemon/uapi/apply.h"
 #include "daemon/uapi/get.h"
+#include "daemon/control/nat.h"
 #include "daemon/base/clock.h"
 
 #define UAPI_READ_CHUNK 4096
@@ -186,6 +187,20 @@ static void handle_set(struct uapi_server *srv, struct uapi_conn *c, const char 
 	reply_errno(c, r < 0 ? -r : 0);
 }
 
+/*
+ * The requests answered from the device alone, each one line with nothing
+ * after it: wg's get=1, and alamesh's own route table, counters and NAT.
+ */
+static const struct {
+	const char *req;
+	int (*answer)(struct device *dev, char **out, size_t *len);
+} views[] = {
+    {"get=1", uapi_get},
+    {"get=routes", mesh_describe_routes},
+    {"get=stats", uapi_get_stats},
+    {"get=nat", nat_describe},
+};
+
 /* One request: its first line, then its body up to (not including) the empty line. */
 static void handle_request(struct uapi_server *srv, struct uapi_conn *c, const char *req,
 			   size_t len)
@@ -195,12 +210,12 @@ static void handle_request(struct uapi_server *srv, struct uapi_conn *c, const c
 	const char *body = nl ? nl + 1 : req + len;
 	size_t blen = len - (size_t)(body - req);
 
-	if (first == 5 && !memcmp(req, "get=1", 5)) {
-		if (blen) {
+	for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++) {
+		if (first != strlen(views[i].req) || memcmp(req, views[i].req, first))
+			continue;
+		if (blen)
 			reply_errno(c, EINVAL);
-			return;
-		}
-		if (uapi_get(srv->dev, &c->out, &c->outlen) < 0)
+		else if (views[i].answer(srv->dev, &c->out, &c->outlen) < 0)
 			reply_errno(c, ENOMEM);
 		return;
 	}
@@ -208,21 +223,7 @@ static void handle_request(struct uapi_server *srv, struct uapi_conn *c, const c
 		handle_set(srv, c, body, blen);
 		return;
 	}
-	/* alamesh's own queries: the route table and counters; the others need a [Registry]. */
-	if (first == 10 && !memcmp(req, "get=routes", 10)) {
-		if (blen)
-			reply_errno(c, EINVAL);
-		else if (mesh_describe_routes(srv->dev, &c->out, &c->outlen) < 0)
-			reply_errno(c, ENOMEM);
-		return;
-	}
-	if (first == 9 && !memcmp(req, "get=stats", 9)) {
-		if (blen)
-			reply_errno(c, EINVAL);
-		else if (uapi_get_stats(srv->dev, &c->out, &c->outlen) < 0)
-			reply_errno(c, ENOMEM);
-		return;
-	}
+	/* The registry's views need a [Registry]. */
 	bool members = first == 11 && !memcmp(req, "get=members", 11);
 	if (members || (first == 12 && !memcmp(req, "get=registry", 12))) {
 		if (!srv->dev->sync)

@@ -3,7 +3,7 @@
  * Routing frames as a neighbour could send them, into a router with two
  * known origins: the frame checker must refuse what it cannot walk, and
  * the router must survive whatever it accepts (hellos, IHUs, updates for
- * members and strangers, requests) without a crash, a leak or a loop in
+ * members and strangers, requests, Seen records) without a crash, a leak or a loop in
  * its own state.
  */
 #include <stddef.h>
@@ -36,9 +36,27 @@ static void op_route(void *ctx, uint32_t origin, uint16_t nbr)
 	(void)nbr;
 }
 
+static bool op_endpoint_of(void *ctx, uint16_t nbr, struct in6_addr *addr, uint16_t *port)
+{
+	(void)ctx;
+	(void)nbr;
+	memset(addr, 0, sizeof(*addr));
+	*port = 51820;
+	return true;
+}
+
+/* A Seen record: whatever it says is only stored, never acted on here. */
+static void op_seen(void *ctx, uint16_t nbr, const struct in6_addr *addr, uint16_t port)
+{
+	(void)ctx;
+	(void)nbr;
+	sent += addr->s6_addr[15] + port;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct rt_ops ops = {.send = op_send, .route = op_route};
+	static const struct rt_ops ops = {
+	    .send = op_send, .route = op_route, .endpoint_of = op_endpoint_of, .seen = op_seen};
 	uint8_t seed[16] = {0}, key[WG_KEY_LEN];
 	struct rt_origins o;
 	struct rt_params p;

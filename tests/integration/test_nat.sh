@@ -70,16 +70,9 @@ wan() {
 wan "$NA" wa "$A4" >/dev/null
 wan "$NB" wb "$B4" >/dev/null
 NWAN=$(wan "$NN" wn "$N4") || exit 1
-NLAN=$(ifname ln) && CLAN=$(ifname lc) || exit 1
-ip link add "$NLAN" netns "$NN" type veth peer name "$CLAN" netns "$NC" || fail "veth LAN"
-must "LAN addr N" ip -n "$NN" addr add "$NL4/24" dev "$NLAN"
-must "LAN addr C" ip -n "$NC" addr add "$C4/24" dev "$CLAN"
-must "LAN up N" ip -n "$NN" link set "$NLAN" up
-must "LAN up C" ip -n "$NC" link set "$CLAN" up
-must "C's default route" ip -n "$NC" route add default via "$NL4"
+nat_lan "$NN" "$NC" "$NL4" "$C4"
 # A has a route to C's LAN through N: only the NAT stands between them.
 must "A's route to the LAN" ip -n "$NA" route add 192.168.77.0/24 via "$N4"
-must "N forwards IPv4" nsx "$NN" sysctl -qw net.ipv4.ip_forward=1
 must "N forwards no IPv6" nsx "$NN" sysctl -qw net.ipv6.conf.all.forwarding=0
 must "N's conntrack UDP timeouts" nsx "$NN" sysctl -qw \
 	net.netfilter.nf_conntrack_udp_timeout="$UDP_TIMEOUT" \

@@ -370,6 +370,21 @@ new_node() {
 	printf -v "${v}_KEYFILE" '%s' "$NS_WORK/$v.key"
 }
 
+# nat_lan NAT HOST NAT_ADDR HOST_ADDR: a LAN (/24) from the router NAT to
+# HOST behind it, HOST's default route through NAT, which forwards IPv4;
+# sets NLAN and CLAN to NAT's and HOST's ends.
+nat_lan() {
+	local nat=$1 host=$2
+	NLAN=$(ifname ln) && CLAN=$(ifname lc) || exit 1
+	ip link add "$NLAN" netns "$nat" type veth peer name "$CLAN" netns "$host" || fail "veth LAN"
+	must "LAN addr N" ip -n "$nat" addr add "$3/24" dev "$NLAN"
+	must "LAN addr C" ip -n "$host" addr add "$4/24" dev "$CLAN"
+	must "LAN up N" ip -n "$nat" link set "$NLAN" up
+	must "LAN up C" ip -n "$host" link set "$CLAN" up
+	must "C's default route" ip -n "$host" route add default via "$3"
+	must "N forwards IPv4" nsx "$nat" sysctl -qw net.ipv4.ip_forward=1
+}
+
 # ---- alameshd ----------------------------------------------------------------
 
 # alameshd_conf FILE IFNAME PRIVKEY PORT: writes the [Interface] section.

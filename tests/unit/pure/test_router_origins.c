@@ -329,11 +329,111 @@ static void test_origins(void **state)
 	rt_origins_free(&o);
 }
 
+/* The Seen record: what the daemon says of a neighbour's endpoint, and what it is told back. */
+static struct in6_addr seen_told;
+static uint16_t seen_told_port;
+static int seen_calls, seen_sent;
+
+static bool seen_endpoint_of(void *ctx, uint16_t nbr, struct in6_addr *addr, uint16_t *port)
+{
+	(void)ctx;
+	(void)nbr;
+	memset(addr, 0, sizeof(*addr));
+	addr->s6_addr[10] = addr->s6_addr[11] = 0xff;
+	addr->s6_addr[12] = 203;
+	addr->s6_addr[15] = 7;
+	*port = 40123;
+	return true;
+}
+
+static void seen_cb(void *ctx, uint16_t nbr, const struct in6_addr *addr, uint16_t port)
+{
+	(void)ctx;
+	(void)nbr;
+	seen_told = *addr;
+	seen_told_port = port;
+	seen_calls++;
+}
+
+static void seen_send(void *ctx, uint16_t nbr, const uint8_t *frame, size_t len)
+{
+	struct rt_frame_iter it;
+	struct rt_tlv t;
+	const char *why;
+
+	(void)ctx;
+	(void)nbr;
+	assert_true(rt_frame_check(frame, len, &why) >= 0);
+	rt_frame_iter_init(&it, frame);
+	while (rt_frame_next(&it, &t)) {
+		if (t.type != RT_TLV_SEEN)
+			continue;
+		assert_int_equal(t.seen.port, 40123);
+		assert_int_equal(t.seen.address.s6_addr[12], 203);
+		assert_int_equal(t.seen.address.s6_addr[15], 7);
+		seen_sent++;
+	}
+}
+
+static void seen_route(void *ctx, uint32_t origin, uint16_t nbr)
+{
+	(void)ctx;
+	(void)origin;
+	(void)nbr;
+}
+
+static void test_seen_record(void **state)
+{
+	static const struct rt_ops seen_ops = {.send = seen_send,
+					       .route = seen_route,
+					       .endpoint_of = seen_endpoint_of,
+					       .seen = seen_cb};
+	uint8_t seed[16] = {4}, key[WG_KEY_LEN], buf[RT_FRAME_MAX];
+	struct rt_origins o;
+	struct rt_params p;
+	struct rt_frame_builder b;
+	const char *why;
+	uint64_t now = 100 * NSEC_PER_SEC;
+
+	(void)state;
+	assert_true(rt_origins_init(&o, seed));
+	memset(key, 1, sizeof(key));
+	uint32_t self = rt_origins_add(&o, key);
+	memset(key, 2, sizeof(key));
+	uint32_t other = rt_origins_add(&o, key);
+	rt_params_default(&p);
+	struct router *r = router_new(&p, &seen_ops, NULL, &o, self, 1, now);
+	assert_non_null(r);
+	uint16_t nbr = router_add_neighbour(r, other, now);
+	/* Each hello tells the neighbour where its datagrams come from. */
+	router_tick(r, now + 3 * NSEC_PER_SEC);
+	assert_true(seen_sent >= 1);
+
+	struct rt_tlv t = {.type = RT_TLV_SEEN, .seen = {.port = 51820}};
+	t.seen.address.s6_addr[0] = 0x20;
+	t.seen.address.s6_addr[15] = 9;
+	rt_frame_begin(&b, buf);
+	assert_true(rt_frame_add(&b, &t));
+	size_t len = rt_frame_end(&b);
+	assert_int_equal(len, RT_FRAME_HDR_LEN + 20);
+	assert_int_equal(router_receive(r, nbr, buf, len, now + 4 * NSEC_PER_SEC, &why), 0);
+	assert_int_equal(seen_calls, 1);
+	assert_int_equal(seen_told_port, 51820);
+	assert_memory_equal(&seen_told, &t.seen.address, 16);
+	/* A Seen record of the wrong length refuses the whole frame. */
+	buf[RT_FRAME_HDR_LEN + 1] = 17;
+	assert_int_equal(router_receive(r, nbr, buf, len, now + 5 * NSEC_PER_SEC, &why), -1);
+	assert_int_equal(seen_calls, 1);
+	router_free(r);
+	rt_origins_free(&o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_frame_roundtrip),
 	    cmocka_unit_test(test_frame_rejects),
+	    cmocka_unit_test(test_seen_record),
 	    cmocka_unit_test(test_origins),
 	    cmocka_unit_test(test_origin_validation),
 	    cmocka_unit_test(test_malformed_refused_whole),
