@@ -65,6 +65,24 @@ const char *member_endpoint(const struct member_set *r, const struct member *m, 
 	return i < m->nendpoints ? r->text + m->endpoints[i] : "";
 }
 
+const char *member_via(const struct member_set *r, const struct member *m)
+{
+	return m->via ? r->text + m->via : "";
+}
+
+bool member_via_names(const struct member_set *r, const struct member *m, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *v = member_via(r, m); *v;) {
+		size_t len = strcspn(v, ",");
+		if (len == n && !memcmp(v, name, n))
+			return true;
+		v += len + (v[len] == ',');
+	}
+	return false;
+}
+
 const char *member_contact(const struct member_set *r, const struct member *m)
 {
 	return m->contact ? r->text + m->contact : "";
@@ -213,6 +231,7 @@ struct member_parse {
 	struct member *m;
 	int sections, line;
 	bool have_key;
+	char via[MEMBER_MAX_VIA * (MEMBER_NAME_MAX + 1)]; /* "bob,carol" */
 };
 
 static bool member_key(struct member_parse *mp, const char *k, char *v)
@@ -252,6 +271,21 @@ static bool member_key(struct member_parse *mp, const char *k, char *v)
 			problem(mp->r, mp->file, false, "out of memory");
 			return false;
 		}
+	} else if (!strcasecmp(k, "Via")) {
+		if (!member_name_valid(v, strlen(v))) {
+			problem(mp->r, mp->file, false, "line %d: Via '%.40s' is not a member name",
+				mp->line, v);
+			return false;
+		}
+		if (m->nvia == MEMBER_MAX_VIA) {
+			problem(mp->r, mp->file, false, "line %d: more than %d Via lines", mp->line,
+				MEMBER_MAX_VIA);
+			return false;
+		}
+		/* Kept whole after the file is read: the list is one string. */
+		size_t at = strlen(mp->via);
+		snprintf(mp->via + at, sizeof(mp->via) - at, "%s%s", at ? "," : "", v);
+		m->nvia++;
 	} else if (!strcasecmp(k, "Contact")) {
 		char contact[MEMBER_CONTACT_MAX + 1];
 		snprintf(contact, sizeof(contact), "%s", v);
@@ -328,6 +362,10 @@ static bool member_parse(struct member_set *r, const char *file, const uint8_t *
 	}
 	if (!mp.have_key) {
 		problem(r, file, false, "no PublicKey");
+		return false;
+	}
+	if (mp.via[0] && !(m->via = keep_text(r, mp.via))) {
+		problem(r, file, false, "out of memory");
 		return false;
 	}
 	alamesh_addr(&m->addr, m->public_key);
@@ -433,6 +471,34 @@ static void mark_duplicates(struct member_set *r, int (*cmp)(const void *, const
 	}
 }
 
+static int name_cmp(const void *key, const void *m)
+{
+	return strcmp(key, ((const struct member *)m)->name);
+}
+
+/*
+ * A Via that names no member of the set, or the device itself, carries
+ * nothing: warned, not rejected (the member it names may come back). The
+ * set is sorted by name.
+ */
+static void warn_via(struct member_set *r)
+{
+	for (size_t i = 0; i < r->nmembers; i++) {
+		const struct member *m = &r->members[i];
+		char file[MEMBER_NAME_MAX + 8], name[MEMBER_NAME_MAX + 1];
+		snprintf(file, sizeof(file), "%s.conf", m->name);
+		for (const char *v = member_via(r, m); *v;) {
+			size_t len = strcspn(v, ",");
+			snprintf(name, sizeof(name), "%.*s", (int)len, v);
+			v += len + (v[len] == ',');
+			if (!strcmp(name, m->name))
+				problem(r, file, true, "Via names the device itself");
+			else if (!bsearch(name, r->members, r->nmembers, sizeof(*m), name_cmp))
+				problem(r, file, true, "Via names no member: '%s'", name);
+		}
+	}
+}
+
 void member_set_finish(struct member_set *r, const uint8_t *own_public)
 {
 	size_t kept = 0;
@@ -448,6 +514,7 @@ void member_set_finish(struct member_set *r, const uint8_t *own_public)
 	for (size_t i = 0; i < r->nmembers; i++)
 		r->members[i].is_self =
 		    own_public && !memcmp(r->members[i].public_key, own_public, WG_KEY_LEN);
+	warn_via(r);
 	if (r->nskipped) {
 		r->nrejected += r->nskipped;
 		note(r, false, "%zu more entries not read: at most %zu are (MaxMembers + %d)",

@@ -21,6 +21,7 @@
 #define MEMBER_MAX_ENDPOINTS	     8
 #define MEMBER_ENDPOINT_MAX	     262 /* "[" 253-byte host "]:" port */
 #define MEMBER_CONTACT_MAX	     256
+#define MEMBER_MAX_VIA		     4 /* members a stock device connects through */
 #define REGISTRY_DEFAULT_MAX_MEMBERS 65536
 #define REGISTRY_WHY_MAX	     256
 #define REGISTRY_ENTRY_MARGIN	     1024 /* entries of members/ read beyond the member cap */
@@ -41,6 +42,13 @@ struct member {
 	struct in6_addr addr;
 	uint32_t endpoints[MEMBER_MAX_ENDPOINTS]; /* offsets in member_set.text */
 	uint32_t contact;			  /* offset in member_set.text; 0: none */
+	/*
+	 * A stock WireGuard device's Via lines, the members whose sessions
+	 * alone may carry its address: "bob,carol" at this offset in
+	 * member_set.text (0: none).
+	 */
+	uint32_t via;
+	uint8_t nvia;
 };
 
 /*
@@ -96,6 +104,10 @@ void member_set_finish(struct member_set *r, const uint8_t *own_public);
 /* Endpoint i (below m->nendpoints) of member m of r, and its contact ("" if none). */
 const char *member_endpoint(const struct member_set *r, const struct member *m, size_t i);
 const char *member_contact(const struct member_set *r, const struct member *m);
+/* Member m's Via names, separated by commas ("" if none). */
+const char *member_via(const struct member_set *r, const struct member *m);
+/* Whether member m names name in its Via lines. */
+bool member_via_names(const struct member_set *r, const struct member *m, const char *name);
 
 /* "host:port" or "[v6]:port" with a plausible host and a port 1-65535; no lookup. */
 bool member_endpoint_valid(const char *s);

@@ -200,6 +200,7 @@ static void forget_stock(struct device *dev, struct peer *p)
 	stop_proxy(dev, p);
 	p->stock = false;
 	p->outsider = false;
+	peer_update_carry(p);
 }
 
 static void peer_unlinked(struct device *dev, struct peer *p)
@@ -411,6 +412,16 @@ static void scan_session(struct device *dev, struct peer *p, bool session, uint6
 		/* A member now: routing may start (its hello, or ours below at the next scan). */
 		forget_stock(dev, p);
 	}
+	if (p->stock) {
+		/* The registry may have named us in its Via lines, or stopped naming us. */
+		bool may = !atomic_load(&p->own_only);
+		if (may && !p->proxied) {
+			p->proxied = true;
+			router_proxy(dev->router, p->origin, true, now);
+		} else if (!may && p->proxied) {
+			stop_proxy(dev, p);
+		}
+	}
 	if (p->nbr == RT_NBR_NONE && !p->stock) {
 		/* A session: say hello, and see whether it answers in kind. */
 		add_neighbour(dev, p, now);
@@ -418,13 +429,24 @@ static void scan_session(struct device *dev, struct peer *p, bool session, uint6
 	}
 	if (p->nbr != RT_NBR_NONE && router_neighbour_info(dev->router, p->nbr, &ni) && !ni.heard &&
 	    now - ni.added > MESH_STOCK_PROBE) {
-		/* Nothing came back: stock WireGuard. We speak for it while its session lasts. */
+		/*
+		 * Nothing came back: stock WireGuard. We speak for it while its
+		 * session lasts, if the registry lets us: a member device's Via
+		 * lines must name us.
+		 */
 		char name[WG_KEY_B64_LEN + 1];
 		drop_neighbour(dev, p);
 		p->stock = true;
+		peer_update_carry(p);
+		peer_name(p, name);
+		if (atomic_load(&p->own_only)) {
+			log_info("mesh: peer %s (%s) speaks no routing, and its Via does not name "
+				 "us: only its packets for us are taken",
+				 name, p->member);
+			return;
+		}
 		p->proxied = true;
 		router_proxy(dev->router, p->origin, true, now);
-		peer_name(p, name);
 		log_info("mesh: peer %s speaks no routing: announcing its address for it", name);
 	}
 }

@@ -141,9 +141,9 @@ struct diff {
 
 /*
  * Which peers' keys are members of set, static peers included: they alone
- * may speak routing with us. Each flag is written once, with its new value,
- * so that the receive thread never sees a member that stays one flicker.
- * Out of memory, the flags stay as they were.
+ * may speak routing with us; and which stock devices' Via lines name us. Each flag is written once,
+ * with its new value, so that the receive thread never sees a member that stays one flicker. Out of
+ * memory, the flags stay as they were.
  */
 static void mark_members(struct device *dev, const struct member_set *set)
 {
@@ -153,13 +153,25 @@ static void mark_members(struct device *dev, const struct member_set *set)
 		log_error("registry: out of memory marking the members");
 		return;
 	}
-	for (size_t i = 0; i < set->nmembers; i++) {
-		struct peer *p = device_find_peer(dev, set->members[i].public_key);
-		if (p)
-			member[p->index] = true;
-	}
+	const char *self = NULL;
+	for (size_t i = 0; i < set->nmembers; i++)
+		if (set->members[i].is_self)
+			self = set->members[i].name;
 	for (size_t i = 0; i < dev->npeers; i++)
+		dev->peers[i]->has_via = dev->peers[i]->via_us = false;
+	for (size_t i = 0; i < set->nmembers; i++) {
+		const struct member *m = &set->members[i];
+		struct peer *p = device_find_peer(dev, m->public_key);
+		if (!p)
+			continue;
+		member[p->index] = true;
+		p->has_via = m->nvia > 0;
+		p->via_us = self && member_via_names(set, m, self);
+	}
+	for (size_t i = 0; i < dev->npeers; i++) {
 		atomic_store(&dev->peers[i]->is_member, member[i]);
+		peer_update_carry(dev->peers[i]);
+	}
 	free(member);
 }
 

@@ -47,6 +47,8 @@ struct peer {
 	 * members speak routing with us (read by the receive thread).
 	 */
 	atomic_bool is_member;
+	bool has_via; /* its member file has Via lines: a stock device (registry.c) */
+	bool via_us;  /* ... one of which names this node: we may speak for it */
 
 	/* The mesh (control/mesh.c, control thread unless marked). */
 	uint32_t origin;       /* our reference on its key in dev->origins */
@@ -57,6 +59,7 @@ struct peer {
 	bool held_back;	       /* a member with no direct route to it (mesh.c update_hold) */
 	bool spoke_routing;    /* a hello has come from it, in this session or an earlier one */
 	atomic_bool is_router; /* read by the receive thread: may relay others' packets */
+	atomic_bool own_only;  /* its packets may come to us, not through us (peer_update_carry) */
 	bool dial, dial_was;   /* chosen by the peering policy: we keep a session to it */
 	uint64_t next_dial, dial_backoff;
 	/* Its last Seen record: where our datagrams reach it from (control/nat.c). */
@@ -87,6 +90,20 @@ bool device_unlink_peer(struct device *dev, struct peer *p);
 /* The peer's public key in base64, for logs. */
 void peer_name(const struct peer *p, char out[WG_KEY_B64_LEN + 1]);
 struct peer *device_find_peer(struct device *dev, const uint8_t public_key[WG_KEY_LEN]);
+
+/*
+ * Whether we may carry a member's packets on into the mesh, from what the
+ * registry says (its Via lines) and what the mesh saw (it speaks no
+ * routing): a stock device only when its member file names us in Via, as
+ * the member it connects through. Control thread; read by the receive one.
+ */
+static inline void peer_update_carry(struct peer *p)
+{
+	bool member = atomic_load(&p->is_member);
+	bool refuse = member && !p->via_us && (p->has_via || p->stock);
+
+	atomic_store(&p->own_only, refuse);
+}
 
 /*
  * Call with p->lock held after any change to p->timers: the control loop

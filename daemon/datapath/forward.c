@@ -48,6 +48,8 @@ enum fwd_verdict fwd_classify(const struct fwd_env *env, const struct fwd_from *
 		return drop(why, "source is not the peer's, nor a member's from a router");
 	if (in6_equal(dst, env->self))
 		return FWD_DELIVER;
+	if (from->own_only)
+		return drop(why, "a device whose Via does not name us: we do not carry it");
 	if (!alamesh_in_mesh(dst))
 		return drop(why, "destination outside fc00::/7");
 	void *hop = env->lookup(env->ctx, dst);

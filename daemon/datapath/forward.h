@@ -12,7 +12,8 @@
  *     fc00::/7 but ours that has a route (the table holds exactly the
  *     members and peers we know). Anything else is dropped: no one relays
  *     a packet into the mesh under an address that is not in it.
- *  3. For our address: deliver.
+ *  3. For our address: deliver. From a stock device whose member file's
+ *     Via does not name us, nothing else is taken (alamesh-registry(5)).
  *  4. Outside fc00::/7: drop; a member is a router of the mesh only.
  *  5. No route, or only back to the peer it came from: Destination
  *     Unreachable (no route).
@@ -45,6 +46,7 @@ struct fwd_from {
 	const void *peer;	     /* as the lookup returns peers */
 	const struct in6_addr *addr; /* its own (derived) address */
 	bool is_router;
+	bool own_only; /* a stock device the registry does not let us carry: for us only */
 };
 
 struct fwd_env {

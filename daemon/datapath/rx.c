@@ -351,6 +351,7 @@ static void receive_data(struct device *dev, uint8_t *buf, size_t len,
 	    .peer = p,
 	    .addr = &p->addr,
 	    .is_router = atomic_load_explicit(&p->is_router, memory_order_relaxed),
+	    .own_only = atomic_load_explicit(&p->own_only, memory_order_relaxed),
 	};
 	const char *why = NULL;
 	void *next;

@@ -8,7 +8,9 @@
 #   the veth goes down), traffic moves to the other way round, and the time
 #   it took is printed;
 #   a member whose phone runs stock WireGuard (wireguard-go, AllowedIPs
-#   fc00::/7 towards bob) is announced by bob: A and C reach it through B;
+#   fc00::/7 towards bob, Via = bob in its member file) is announced by bob:
+#   A and C reach it through B; with Via = alice instead, bob withdraws it
+#   and carries none of its packets on, and with Via = bob again he does;
 #   a member that announces an address that is not its own (a crafted frame
 #   from wgprobe, under a registry key) is ignored, and so is a key that is
 #   no member; the same frames from a static peer that is no member are
@@ -61,6 +63,7 @@ registry_member carol "$MC_PUB" 10.2.0.2:51820 10.3.0.1:51820
 registry_member dave "$MD_PUB" 10.3.0.2:51820 10.4.0.1:51820
 registry_member mallory "$MM_PUB" # behind NAT: dials in
 registry_member phone "$MP_PUB"    # a stock WireGuard app, dials bob
+echo "Via = bob" >>"$SRC/members/phone.conf"
 registry_publish "six members"
 touch "$REG/git-daemon-export-ok"
 ns_spawn gitd "$NB" git daemon --reuseaddr --base-path="$NS_WORK" --export-all \
@@ -130,6 +133,30 @@ ping_until "$NC" "$MP_ADDR" 15 || fail "no ping C -> the phone"
 ping_ok "$NA" "$MP_ADDR" 3 || fail "ping A -> the phone"
 ping_ok "$NP" "$MC_ADDR" 3 || fail "ping the phone -> C"
 pass "bob announces the phone; A and C reach it through him, and it reaches C"
+
+step "the phone's member file names alice in Via, not bob: bob no longer carries it"
+sed -i 's/^Via = bob$/Via = alice/' "$SRC/members/phone.conf"
+registry_publish "the phone goes through alice"
+for i in "$IA" "$IB" "$IC" "$ID"; do
+	"$ALAMESH" sync "$i" >/dev/null || fail "alamesh sync $i"
+done
+for i in "$IA" "$IC"; do
+	wait_for "[ -z \"\$(route_of $i $MP_ADDR)\" ]" 15 ||
+		fail "$i still routes the phone: $(route_of "$i" "$MP_ADDR")"
+done
+if nsx "$NP" ping -6 -c 2 -W 1 "$MC_ADDR" >/dev/null 2>&1; then
+	fail "bob still carries the phone's packets to C"
+fi
+ping_ok "$NP" "$MB_ADDR" 2 || fail "the phone no longer reaches bob himself"
+sed -i 's/^Via = alice$/Via = bob/' "$SRC/members/phone.conf"
+registry_publish "the phone goes through bob again"
+for i in "$IA" "$IB" "$IC" "$ID"; do
+	"$ALAMESH" sync "$i" >/dev/null || fail "alamesh sync $i"
+done
+wait_for "[ \"\$(next_member $IC $MP_ADDR)\" = bob ]" 20 ||
+	fail "C has no route to the phone through bob again: $(route_of "$IC" "$MP_ADDR")"
+ping_until "$NP" "$MC_ADDR" 15 || fail "no ping the phone -> C with Via = bob again"
+pass "Via decides: bob withdrew the phone (no route to it at A or C, its pings to C unanswered), and carries it again"
 
 step "a member announces an address that is not its own"
 python3 - "$MM_PUB" "$MA_PUB" "$NS_WORK/bogus" <<'EOF'

@@ -296,6 +296,23 @@ static void test_no_route_back(void **state)
 	assert_null(next);
 }
 
+/* A stock device whose Via does not name us: its packets for us only, none carried on. */
+static void test_own_only(void **state)
+{
+	struct fixture *f = *state;
+	void *next;
+
+	f->from.own_only = true;
+	make(f, ADDR_A, SELF, 64, IPPROTO_ICMPV6, 8);
+	assert_int_equal(run(f, &next), FWD_DELIVER);
+	make(f, ADDR_A, ADDR_C, 64, IPPROTO_ICMPV6, 8);
+	assert_int_equal(run(f, &next), FWD_DROP);
+	assert_null(next);
+	f->from.own_only = false;
+	assert_int_equal(run(f, &next), FWD_FORWARD);
+	assert_ptr_equal(next, &peer_c);
+}
+
 /* From the TUN, only our own address may go into a tunnel: not a member's, nor another. */
 static void test_tun_source(void **state)
 {
@@ -324,6 +341,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_no_error_about_an_error, setup),
 	    cmocka_unit_test_setup(test_no_route_back, setup),
 	    cmocka_unit_test_setup(test_tun_source, setup),
+	    cmocka_unit_test_setup(test_own_only, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -313,6 +313,52 @@ static void test_compact(void **state)
 	member_set_free(&r);
 }
 
+/*
+ * Via: a stock device names the members it connects through. Kept in
+ * order; a bad name or a fifth line rejects the file; a Via naming no
+ * member, or the device itself, is a warning.
+ */
+static void test_via(void **state)
+{
+	struct member_set r;
+
+	(void)state;
+	member_set_init(&r, 0);
+	add(&r, "bob.conf", "[Member]\nPublicKey = " KEY_B "\n");
+	add(&r, "phone.conf",
+	    "[Member]\nPublicKey = " KEY_A "\nVia = bob\nvia = carol\nVia = phone\n");
+	member_set_finish(&r, NULL);
+	assert_int_equal(r.nmembers, 2);
+	const struct member *ph = &r.members[1];
+	assert_string_equal(ph->name, "phone");
+	assert_int_equal(ph->nvia, 3);
+	assert_string_equal(member_via(&r, ph), "bob,carol,phone");
+	assert_true(member_via_names(&r, ph, "carol"));
+	assert_false(member_via_names(&r, ph, "bo"));
+	assert_false(member_via_names(&r, ph, "carol,"));
+	assert_true(member_via_names(&r, ph, "bob"));
+	assert_false(member_via_names(&r, ph, "alice"));
+	assert_int_equal(r.members[0].nvia, 0);
+	assert_string_equal(member_via(&r, &r.members[0]), "");
+	assert_false(member_via_names(&r, &r.members[0], "bob"));
+	assert_int_equal(r.nrejected, 0);
+	bool carol = false, itself = false;
+	for (size_t i = 0; i < r.nproblems; i++) {
+		assert_true(r.problems[i].warning);
+		assert_string_equal(r.problems[i].file, "members/phone.conf");
+		carol |= strstr(r.problems[i].why, "Via names no member: 'carol'") != NULL;
+		itself |= strstr(r.problems[i].why, "Via names the device itself") != NULL;
+	}
+	assert_true(carol && itself);
+	member_set_free(&r);
+
+	expect("p.conf", "[Member]\nPublicKey = " KEY_A "\nVia = Bob\n", false,
+	       "line 3: Via 'Bob' is not a member name");
+	expect("p.conf",
+	       "[Member]\nPublicKey = " KEY_A "\nVia = a\nVia = b\nVia = c\nVia = d\nVia = e\n",
+	       false, "line 7: more than 4 Via lines");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -323,6 +369,7 @@ int main(void)
 	    cmocka_unit_test(test_names_escaped),
 	    cmocka_unit_test(test_bounds),
 	    cmocka_unit_test(test_compact),
+	    cmocka_unit_test(test_via),
 	};
 
 	if (!wg_crypto_init())
