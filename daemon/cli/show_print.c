@@ -305,14 +305,17 @@ static void print_row(const char *ifname, bool with_interface, const char *const
 static void print_members(const char *ifname, char *text, bool with_interface)
 {
 	char *save = NULL, eps[1024] = "";
-	const char *name = NULL, *key = "", *addr = "", *session = "";
+	const char *name = NULL, *key = "", *addr = "", *session = "", *path = "";
 
 	for (char *l = strtok_r(text, "\n", &save);; l = strtok_r(NULL, "\n", &save)) {
 		bool last = !l || !strncmp(l, "errno=", 6);
 		if (name && (last || !strncmp(l, "member=", 7))) {
-			const char *cols[] = {name, key, addr, eps[0] ? eps : "(none)", session};
-			print_row(ifname, with_interface, cols, 5);
+			const char *cols[] = {name,    key,
+					      addr,    eps[0] ? eps : "(none)",
+					      session, path[0] ? path : "(none)"};
+			print_row(ifname, with_interface, cols, 6);
 			eps[0] = '\0';
+			session = path = ""; /* an older daemon's answer has no path */
 		}
 		if (last)
 			break;
@@ -328,6 +331,8 @@ static void print_members(const char *ifname, char *text, bool with_interface)
 			addr = v;
 		else if (!strcmp(l, "session"))
 			session = v;
+		else if (!strcmp(l, "path"))
+			path = v;
 		else if (!strcmp(l, "endpoint"))
 			snprintf(eps + strlen(eps), sizeof(eps) - strlen(eps), "%s%s",
 				 eps[0] ? "," : "", v);

@@ -339,6 +339,38 @@ static bool has_session(struct peer *p)
 	return up;
 }
 
+/*
+ * How packets to member m go: "self"; "direct HOST:PORT" over its own
+ * session; "via NAME" (or the neighbour's key) through the member the
+ * routes name; "none".
+ */
+static void describe_path(struct device *dev, const struct member *m, struct peer *p,
+			  struct textbuf *t)
+{
+	if (m->is_self) {
+		textbuf_printf(t, "path=self\n");
+		return;
+	}
+	if (p && has_session(p)) {
+		char ep[64] = "";
+		pthread_mutex_lock(&p->lock);
+		struct sockaddr_in6 e = p->endpoint;
+		pthread_mutex_unlock(&p->lock);
+		if (e.sin6_family == AF_INET6)
+			udp_format(&e, ep, sizeof(ep));
+		textbuf_printf(t, "path=direct%s%s\n", ep[0] ? " " : "", ep);
+		return;
+	}
+	struct peer *hop = route_table_lookup(&dev->routes, &m->addr);
+	if (!hop || hop == p) {
+		textbuf_printf(t, "path=none\n");
+		return;
+	}
+	char name[WG_KEY_B64_LEN + 1];
+	peer_name(hop, name);
+	textbuf_printf(t, "path=via %s\n", hop->member[0] ? hop->member : name);
+}
+
 static void describe_members(struct registry_sync *s, struct textbuf *t)
 {
 	const struct fetch_result *r = s->current;
@@ -356,6 +388,7 @@ static void describe_members(struct registry_sync *s, struct textbuf *t)
 			       m->is_self	     ? "self"
 			       : p && has_session(p) ? "up"
 						     : "down");
+		describe_path(s->dev, m, p, t);
 	}
 }
 

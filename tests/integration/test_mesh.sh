@@ -94,7 +94,10 @@ t0=$SECONDS
 wait_for "[ \"\$(next_member $IA $MC_ADDR)\" = bob ]" 40 ||
 	fail "A has no route to carol through bob: $("$ALAMESH" show "$IA" routes)"
 ping_until "$NA" "$MC_ADDR" 15 || fail "no ping A -> C"
-pass "A routes carol through bob ($((SECONDS - t0)) s after start); ping A -> C"
+path_of() { "$ALAMESH" show "$1" members | awk -F'\t' -v m="$2" '$1 == m {print $6}'; }
+[ "$(path_of "$IA" carol)" = "via bob" ] || fail "A's members: carol's path is '$(path_of "$IA" carol)', not via bob"
+[ "$(path_of "$IA" bob)" = "direct 10.1.0.2:51820" ] || fail "A's members: bob's path is '$(path_of "$IA" bob)'"
+pass "A routes carol through bob ($((SECONDS - t0)) s after start), show members says so; ping A -> C"
 ping_ok "$NC" "$MA_ADDR" 3 || fail "ping C -> A"
 "$ALAMESH" show "$IA" routes | tee "$NS_WORK/routes-a"
 grep -q "^$MC_ADDR  *carol  *bob  " "$NS_WORK/routes-a" || fail "show routes on A: carol via bob"

@@ -76,9 +76,9 @@ grep -qx "commit: $HEAD" "$NS_WORK/reg" || fail "show registry: $(cat "$NS_WORK/
 grep -qx "accepted: 2" "$NS_WORK/reg" || fail "show registry accepted: $(cat "$NS_WORK/reg")"
 grep -qx "url: file://$REG" "$NS_WORK/reg" || fail "show registry url"
 "$ALAMESH" show "$IA" members >"$NS_WORK/members" || fail "show members"
-grep -qxF "$(printf 'bob\t%s\t%s\t%s\tup' "$MB_PUB" "$MB_ADDR" "$EP_B")" "$NS_WORK/members" ||
+grep -qxF "$(printf 'bob\t%s\t%s\t%s\tup\tdirect %s' "$MB_PUB" "$MB_ADDR" "$EP_B" "$EP_B")" "$NS_WORK/members" ||
 	fail "members: $(cat "$NS_WORK/members")"
-grep -qxF "$(printf 'alice\t%s\t%s\t%s\tself' "$MA_PUB" "$MA_ADDR" "$EP_A")" "$NS_WORK/members" ||
+grep -qxF "$(printf 'alice\t%s\t%s\t%s\tself\tself' "$MA_PUB" "$MA_ADDR" "$EP_A")" "$NS_WORK/members" ||
 	fail "members: $(cat "$NS_WORK/members")"
 # show all: each line of members and registry after its interface and a
 # tab, as wg show all FIELD writes them (only this run's interfaces are
@@ -86,8 +86,10 @@ grep -qxF "$(printf 'alice\t%s\t%s\t%s\tself' "$MA_PUB" "$MA_ADDR" "$EP_A")" "$N
 "$ALAMESH" show all members >"$NS_WORK/all-members" 2>&1
 "$ALAMESH" show all registry >"$NS_WORK/all-reg" 2>&1
 T=$'\t'
-for want in "$IA${T}alice$T$MA_PUB$T$MA_ADDR$T$EP_A${T}self" "$IA${T}bob$T$MB_PUB$T$MB_ADDR$T$EP_B${T}up" \
-	"$IB${T}alice$T$MA_PUB$T$MA_ADDR$T$EP_A${T}up" "$IB${T}bob$T$MB_PUB$T$MB_ADDR$T$EP_B${T}self"; do
+for want in "$IA${T}alice$T$MA_PUB$T$MA_ADDR$T$EP_A${T}self${T}self" \
+	"$IA${T}bob$T$MB_PUB$T$MB_ADDR$T$EP_B${T}up${T}direct $EP_B" \
+	"$IB${T}alice$T$MA_PUB$T$MA_ADDR$T$EP_A${T}up${T}direct $EP_A" \
+	"$IB${T}bob$T$MB_PUB$T$MB_ADDR$T$EP_B${T}self${T}self"; do
 	grep -qxF "$want" "$NS_WORK/all-members" || fail "show all members lacks '$want': $(cat "$NS_WORK/all-members")"
 done
 for want in "$IA${T}commit: $HEAD" "$IA${T}url: file://$REG" "$IB${T}commit: $HEAD" \
@@ -383,7 +385,7 @@ wait_for "wg show $IC peers | grep -qx '$MA_PUB'" 10 || fail "C never peered A"
 ping_until "$NS_C" "$MA_ADDR" 15 || fail "C (no Endpoint) could not reach A"
 [ "$(wg show "$IA" endpoints | awk -v k="$MF_PUB" '$1 == k {print $2}')" = 10.9.0.1:51820 ] ||
 	fail "A did not learn fay's endpoint: $(wg show "$IA" endpoints)"
-"$ALAMESH" show "$IA" members | grep -qxF "$(printf 'fay\t%s\t%s\t(none)\tup' "$MF_PUB" "$MF_ADDR")" ||
+"$ALAMESH" show "$IA" members | grep -qxF "$(printf 'fay\t%s\t%s\t(none)\tup\tdirect 10.9.0.1:51820' "$MF_PUB" "$MF_ADDR")" ||
 	fail "A's members: $("$ALAMESH" show "$IA" members)"
 pass "fay, listed without an Endpoint, dialled A and was accepted; A shows her session up"
 

@@ -183,8 +183,9 @@ static const char *view_output(const char *view, bool dump, bool with_interface,
 static const char members_answer[] =
     "member=alice\npublic_key=" KEY_A "\naddress=" ADDR_A
     "\nendpoint=192.0.2.1:51820\nendpoint=[2001:db8::1]:51820\n"
-    "session=self\n"
-    "member=bob\npublic_key=" KEY_B "\naddress=" ADDR_B "\nsession=down\n"
+    "session=self\npath=self\n"
+    "member=bob\npublic_key=" KEY_B "\naddress=" ADDR_B "\nsession=down\npath=via carol\n"
+    "member=dan\npublic_key=" KEY_B "\naddress=" ADDR_B "\nsession=down\n"
     "errno=0\n\n";
 
 static void test_view_members(void **state)
@@ -194,14 +195,16 @@ static void test_view_members(void **state)
 	(void)state;
 	assert_string_equal(view_output("members", false, false, members_answer, &rc),
 			    "alice\t" KEY_A "\t" ADDR_A
-			    "\t192.0.2.1:51820,[2001:db8::1]:51820\tself\n"
-			    "bob\t" KEY_B "\t" ADDR_B "\t(none)\tdown\n");
+			    "\t192.0.2.1:51820,[2001:db8::1]:51820\tself\tself\n"
+			    "bob\t" KEY_B "\t" ADDR_B "\t(none)\tdown\tvia carol\n"
+			    "dan\t" KEY_B "\t" ADDR_B "\t(none)\tdown\t(none)\n");
 	assert_int_equal(rc, 0);
 	/* show all members: every line starts with the interface, as wg show all FIELD. */
 	assert_string_equal(view_output("members", false, true, members_answer, &rc),
 			    "mesh0\talice\t" KEY_A "\t" ADDR_A
-			    "\t192.0.2.1:51820,[2001:db8::1]:51820\tself\n"
-			    "mesh0\tbob\t" KEY_B "\t" ADDR_B "\t(none)\tdown\n");
+			    "\t192.0.2.1:51820,[2001:db8::1]:51820\tself\tself\n"
+			    "mesh0\tbob\t" KEY_B "\t" ADDR_B "\t(none)\tdown\tvia carol\n"
+			    "mesh0\tdan\t" KEY_B "\t" ADDR_B "\t(none)\tdown\t(none)\n");
 	assert_int_equal(rc, 0);
 }
 
