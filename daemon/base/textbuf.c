@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: ISC
 /* A growing printf buffer that leaves no copy of its text behind (see textbuf.h). */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,4 +67,16 @@ void textbuf_free(struct textbuf *t)
 		free(t->buf);
 	}
 	*t = (struct textbuf){0};
+}
+
+int textbuf_answer(struct textbuf *t, char **out, size_t *len)
+{
+	textbuf_printf(t, "errno=0\n\n");
+	if (t->failed) {
+		textbuf_free(t);
+		return -ENOMEM;
+	}
+	*out = t->buf;
+	*len = t->len;
+	return 0;
 }

@@ -20,5 +20,11 @@ struct textbuf {
 void textbuf_printf(struct textbuf *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Wipes the buffer and frees it. */
 void textbuf_free(struct textbuf *t);
+/*
+ * Ends an answer of the control socket (errno=0 and the empty line) and
+ * hands the buffer to *out and *len: 0; or, if any line did not fit in
+ * memory, frees it: -ENOMEM.
+ */
+int textbuf_answer(struct textbuf *t, char **out, size_t *len);
 
 #endif

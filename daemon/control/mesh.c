@@ -568,12 +568,5 @@ int mesh_describe_routes(struct device *dev, char **out, size_t *len)
 
 	if (dev->router)
 		router_foreach_route(dev->router, now_mono(), describe_one, &c);
-	textbuf_printf(&t, "errno=0\n\n");
-	if (t.failed) {
-		textbuf_free(&t);
-		return -ENOMEM;
-	}
-	*out = t.buf;
-	*len = t.len;
-	return 0;
+	return textbuf_answer(&t, out, len);
 }

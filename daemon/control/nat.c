@@ -135,12 +135,5 @@ int nat_describe(struct device *dev, char **out, size_t *len)
 	if (!n)
 		textbuf_printf(&t, "nat=unknown\nreporters=0\n");
 	free(r);
-	textbuf_printf(&t, "errno=0\n\n");
-	if (t.failed) {
-		textbuf_free(&t);
-		return -ENOMEM;
-	}
-	*out = t.buf;
-	*len = t.len;
-	return 0;
+	return textbuf_answer(&t, out, len);
 }

@@ -426,12 +426,5 @@ int registry_sync_describe(struct registry_sync *s, bool members, char **out, si
 				       s->problems[i].warning ? "warning: " : "",
 				       s->problems[i].why);
 	}
-	textbuf_printf(&t, "errno=0\n\n");
-	if (t.failed) {
-		textbuf_free(&t);
-		return -ENOMEM;
-	}
-	*out = t.buf;
-	*len = t.len;
-	return 0;
+	return textbuf_answer(&t, out, len);
 }

@@ -6,7 +6,6 @@
  * threads change is read under the peer's lock or atomically.
  */
 #include <arpa/inet.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,19 +50,6 @@ static void put_peer(struct textbuf *o, struct peer *p)
 	textbuf_printf(o, "allowed_ip=%s/128\n", addr);
 }
 
-/* Ends an answer: the caller's buffer, or -ENOMEM if any line did not fit in memory. */
-static int finish(struct textbuf *o, char **out, size_t *outlen)
-{
-	textbuf_printf(o, "errno=0\n\n");
-	if (o->failed) {
-		textbuf_free(o);
-		return -ENOMEM;
-	}
-	*out = o->buf;
-	*outlen = o->len;
-	return 0;
-}
-
 int uapi_get(struct device *dev, char **out, size_t *outlen)
 {
 	struct textbuf o = {0};
@@ -77,7 +63,7 @@ int uapi_get(struct device *dev, char **out, size_t *outlen)
 		textbuf_printf(&o, "fwmark=%u\n", dev->fwmark);
 	for (size_t i = 0; i < dev->npeers; i++)
 		put_peer(&o, dev->peers[i]);
-	return finish(&o, out, outlen);
+	return textbuf_answer(&o, out, outlen);
 }
 
 int uapi_get_stats(struct device *dev, char **out, size_t *outlen)
@@ -88,5 +74,5 @@ int uapi_get_stats(struct device *dev, char **out, size_t *outlen)
 		       (unsigned long long)atomic_load(&dev->tun_foreign_source));
 	textbuf_printf(&o, "routing_from_outsider=%llu\n",
 		       (unsigned long long)atomic_load(&dev->routing_from_outsider));
-	return finish(&o, out, outlen);
+	return textbuf_answer(&o, out, outlen);
 }

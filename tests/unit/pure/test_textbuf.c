@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,11 +54,34 @@ static void test_long_piece_and_empty(void **state)
 	textbuf_free(&t);
 }
 
+/* An answer of the control socket ends with errno=0 and the empty line; a failed buffer is freed.
+ */
+static void test_answer(void **state)
+{
+	struct textbuf t = {0};
+	char *out = NULL;
+	size_t len = 0;
+
+	(void)state;
+	textbuf_printf(&t, "nat=cone\n");
+	assert_int_equal(textbuf_answer(&t, &out, &len), 0);
+	assert_string_equal(out, "nat=cone\nerrno=0\n\n");
+	assert_int_equal(len, strlen(out));
+	free(out);
+
+	struct textbuf failed = {.failed = true};
+	out = NULL;
+	assert_int_equal(textbuf_answer(&failed, &out, &len), -ENOMEM);
+	assert_null(out);
+	assert_null(failed.buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_appends),
 	    cmocka_unit_test(test_long_piece_and_empty),
+	    cmocka_unit_test(test_answer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
