@@ -185,6 +185,15 @@ static void drop_neighbour(struct device *dev, struct peer *p)
 	router_remove_neighbour(dev->router, nbr, now_mono());
 }
 
+/* We announce p's address for it (a stock peer, or one no registry lists). */
+static void start_proxy(struct device *dev, struct peer *p, uint64_t now)
+{
+	if (p->proxied)
+		return;
+	p->proxied = true;
+	router_proxy(dev->router, p->origin, true, now);
+}
+
 static void stop_proxy(struct device *dev, struct peer *p)
 {
 	if (!p->proxied)
@@ -292,14 +301,16 @@ static void receive_frame(struct device *dev, struct rt_item *it, uint64_t now)
 	/* Its membership may have gone since the receive thread queued the frame. */
 	if (!p || p->origin == RT_ORIGIN_NONE || !atomic_load(&p->is_member))
 		return;
-	/* Checked whole before it changes anything: a malformed frame makes no neighbour. */
-	if (rt_frame_check(it->data, it->len, &why) < 0) {
-		malformed(p, why);
-		return;
-	}
 	if (p->nbr == RT_NBR_NONE) {
-		/* It speaks routing after all (or again): a neighbour, and no longer ours to
-		 * announce. */
+		/*
+		 * It speaks routing after all (or again): a neighbour, and no longer
+		 * ours to announce; but only for a frame that is whole (the router
+		 * checks the frames of neighbours itself).
+		 */
+		if (rt_frame_check(it->data, it->len, &why) < 0) {
+			malformed(p, why);
+			return;
+		}
 		forget_stock(dev, p);
 		add_neighbour(dev, p, now);
 		if (p->nbr == RT_NBR_NONE)
@@ -380,10 +391,7 @@ static void speak_for_outsider(struct device *dev, struct peer *p, uint64_t now)
 		return;
 	p->outsider = true;
 	p->stock = true;
-	if (!p->proxied) {
-		p->proxied = true;
-		router_proxy(dev->router, p->origin, true, now);
-	}
+	start_proxy(dev, p, now);
 	peer_name(p, name);
 	log_info("mesh: peer %s is no registry member: no routing with it; announcing its "
 		 "address for it",
@@ -414,13 +422,10 @@ static void scan_session(struct device *dev, struct peer *p, bool session, uint6
 	}
 	if (p->stock) {
 		/* The registry may have named us in its Via lines, or stopped naming us. */
-		bool may = !atomic_load(&p->own_only);
-		if (may && !p->proxied) {
-			p->proxied = true;
-			router_proxy(dev->router, p->origin, true, now);
-		} else if (!may && p->proxied) {
+		if (atomic_load(&p->own_only))
 			stop_proxy(dev, p);
-		}
+		else
+			start_proxy(dev, p, now);
 	}
 	if (p->nbr == RT_NBR_NONE && !p->stock) {
 		/* A session: say hello, and see whether it answers in kind. */
@@ -445,8 +450,7 @@ static void scan_session(struct device *dev, struct peer *p, bool session, uint6
 				 name, p->member);
 			return;
 		}
-		p->proxied = true;
-		router_proxy(dev->router, p->origin, true, now);
+		start_proxy(dev, p, now);
 		log_info("mesh: peer %s speaks no routing: announcing its address for it", name);
 	}
 }
