@@ -13,6 +13,7 @@
 #include "daemon/control/reflexive.h"
 #include "daemon/core/device.h"
 #include "daemon/core/peer.h"
+#include "daemon/platform/udp.h"
 #include "routing/router.h"
 
 #define NAT_MAX_LOCAL 64 /* interface addresses compared with the reports */
@@ -25,18 +26,15 @@ static struct peer *neighbour(struct device *dev, uint16_t nbr)
 bool nat_endpoint_of(void *ctx, uint16_t nbr, struct in6_addr *addr, uint16_t *port)
 {
 	struct peer *p = neighbour(ctx, nbr);
-	bool known;
 
 	if (!p)
 		return false;
-	pthread_mutex_lock(&p->lock);
-	known = p->endpoint.sin6_family == AF_INET6;
-	if (known) {
-		*addr = p->endpoint.sin6_addr;
-		*port = ntohs(p->endpoint.sin6_port);
-	}
-	pthread_mutex_unlock(&p->lock);
-	return known;
+	struct sockaddr_in6 e = peer_endpoint(p);
+	if (e.sin6_family != AF_INET6)
+		return false;
+	*addr = e.sin6_addr;
+	*port = ntohs(e.sin6_port);
+	return true;
 }
 
 void nat_seen(void *ctx, uint16_t nbr, const struct in6_addr *addr, uint16_t port)
@@ -59,17 +57,16 @@ static size_t local_addrs(struct in6_addr *out)
 	if (getifaddrs(&ifa) < 0)
 		return 0;
 	for (i = ifa; i && n < NAT_MAX_LOCAL; i = i->ifa_next) {
-		if (!i->ifa_addr)
+		int family = i->ifa_addr ? i->ifa_addr->sa_family : AF_UNSPEC;
+		if (family != AF_INET && family != AF_INET6)
 			continue;
-		if (i->ifa_addr->sa_family == AF_INET6) {
-			out[n++] = ((const struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
-		} else if (i->ifa_addr->sa_family == AF_INET) {
-			memset(&out[n], 0, sizeof(out[n]));
-			out[n].s6_addr[10] = out[n].s6_addr[11] = 0xff;
-			memcpy(&out[n].s6_addr[12],
-			       &((const struct sockaddr_in *)i->ifa_addr)->sin_addr, 4);
-			n++;
-		}
+		struct sockaddr_storage ss = {0};
+		struct sockaddr_in6 mapped;
+		memcpy(&ss, i->ifa_addr,
+		       family == AF_INET ? sizeof(struct sockaddr_in)
+					 : sizeof(struct sockaddr_in6));
+		udp_to_v6(&ss, &mapped);
+		out[n++] = mapped.sin6_addr;
 	}
 	freeifaddrs(ifa);
 	return n;
@@ -84,12 +81,10 @@ static size_t gather(struct device *dev, struct reflex_report *r, uint64_t now)
 		struct peer *p = dev->peers[i];
 		if (p->nbr == RT_NBR_NONE || !p->seen_at || now - p->seen_at > NAT_REPORT_MAX_AGE)
 			continue;
-		pthread_mutex_lock(&p->lock);
-		bool known = p->endpoint.sin6_family == AF_INET6;
-		r[n].reporter = p->endpoint.sin6_addr;
-		pthread_mutex_unlock(&p->lock);
-		if (!known)
+		struct sockaddr_in6 e = peer_endpoint(p);
+		if (e.sin6_family != AF_INET6)
 			continue;
+		r[n].reporter = e.sin6_addr;
 		r[n].seen = p->seen_addr;
 		r[n].seen_port = p->seen_port;
 		n++;

@@ -344,18 +344,16 @@ static bool has_session(struct peer *p)
  * session; "via NAME" (or the neighbour's key) through the member the
  * routes name; "none".
  */
-static void describe_path(struct device *dev, const struct member *m, struct peer *p,
+static void describe_path(struct device *dev, const struct member *m, struct peer *p, bool session,
 			  struct textbuf *t)
 {
 	if (m->is_self) {
 		textbuf_printf(t, "path=self\n");
 		return;
 	}
-	if (p && has_session(p)) {
+	if (session) {
 		char ep[64] = "";
-		pthread_mutex_lock(&p->lock);
-		struct sockaddr_in6 e = p->endpoint;
-		pthread_mutex_unlock(&p->lock);
+		struct sockaddr_in6 e = peer_endpoint(p);
 		if (e.sin6_family == AF_INET6)
 			udp_format(&e, ep, sizeof(ep));
 		textbuf_printf(t, "path=direct%s%s\n", ep[0] ? " " : "", ep);
@@ -384,11 +382,9 @@ static void describe_members(struct registry_sync *s, struct textbuf *t)
 		textbuf_printf(t, "member=%s\npublic_key=%s\naddress=%s\n", m->name, b64, addr);
 		for (size_t j = 0; j < m->nendpoints; j++)
 			textbuf_printf(t, "endpoint=%s\n", member_endpoint(&r->set, m, j));
-		textbuf_printf(t, "session=%s\n",
-			       m->is_self	     ? "self"
-			       : p && has_session(p) ? "up"
-						     : "down");
-		describe_path(s->dev, m, p, t);
+		bool session = p && has_session(p);
+		textbuf_printf(t, "session=%s\n", m->is_self ? "self" : session ? "up" : "down");
+		describe_path(s->dev, m, p, session, t);
 	}
 }
 

@@ -91,6 +91,15 @@ bool device_unlink_peer(struct device *dev, struct peer *p);
 void peer_name(const struct peer *p, char out[WG_KEY_B64_LEN + 1]);
 struct peer *device_find_peer(struct device *dev, const uint8_t public_key[WG_KEY_LEN]);
 
+/* p's endpoint, read under its lock (sin6_family 0: unknown). */
+static inline struct sockaddr_in6 peer_endpoint(struct peer *p)
+{
+	pthread_mutex_lock(&p->lock);
+	struct sockaddr_in6 e = p->endpoint;
+	pthread_mutex_unlock(&p->lock);
+	return e;
+}
+
 /*
  * Whether we may carry a member's packets on into the mesh, from what the
  * registry says (its Via lines) and what the mesh saw (it speaks no
