@@ -70,16 +70,25 @@ const char *member_via(const struct member_set *r, const struct member *m)
 	return m->via ? r->text + m->via : "";
 }
 
+/* The next name of the Via list at *v, and its length; NULL at the end. */
+static const char *via_next(const char **v, size_t *len)
+{
+	const char *name = *v;
+
+	if (!*name)
+		return NULL;
+	*len = strcspn(name, ",");
+	*v = name + *len + (name[*len] == ',');
+	return name;
+}
+
 bool member_via_names(const struct member_set *r, const struct member *m, const char *name)
 {
-	size_t n = strlen(name);
+	size_t n = strlen(name), len;
 
-	for (const char *v = member_via(r, m); *v;) {
-		size_t len = strcspn(v, ",");
-		if (len == n && !memcmp(v, name, n))
+	for (const char *v = member_via(r, m), *via; (via = via_next(&v, &len));)
+		if (len == n && !memcmp(via, name, n))
 			return true;
-		v += len + (v[len] == ',');
-	}
 	return false;
 }
 
@@ -486,11 +495,10 @@ static void warn_via(struct member_set *r)
 	for (size_t i = 0; i < r->nmembers; i++) {
 		const struct member *m = &r->members[i];
 		char file[MEMBER_NAME_MAX + 8], name[MEMBER_NAME_MAX + 1];
+		size_t len;
 		snprintf(file, sizeof(file), "%s.conf", m->name);
-		for (const char *v = member_via(r, m); *v;) {
-			size_t len = strcspn(v, ",");
-			snprintf(name, sizeof(name), "%.*s", (int)len, v);
-			v += len + (v[len] == ',');
+		for (const char *v = member_via(r, m), *via; (via = via_next(&v, &len));) {
+			snprintf(name, sizeof(name), "%.*s", (int)len, via);
 			if (!strcmp(name, m->name))
 				problem(r, file, true, "Via names the device itself");
 			else if (!bsearch(name, r->members, r->nmembers, sizeof(*m), name_cmp))
