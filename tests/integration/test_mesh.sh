@@ -72,8 +72,7 @@ wait_for "ip netns exec $NB ss -Hltn 'sport = :9418' | grep -q LISTEN" 10 || fai
 
 conf() { # FILE IFNAME PRIV URL CACHE
 	alameshd_conf "$1" "$2" "$3" 51820
-	printf '\n[Registry]\nURL = %s\nBranch = main\nInterval = 1h\nCacheDir = %s\n' \
-		"$4" "$5" >>"$1"
+	registry_section "$1" "$4" "$5"
 }
 conf "$NS_WORK/a.conf" "$IA" "$MA_PRIV" git://10.1.0.2:9418/registry.git "$NS_WORK/cache-a"
 conf "$NS_WORK/b.conf" "$IB" "$MB_PRIV" "file://$REG" "$NS_WORK/cache-b"

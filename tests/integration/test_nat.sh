@@ -124,8 +124,7 @@ ns_spawn gitd "$NA" git daemon --reuseaddr --base-path="$NS_WORK" --export-all \
 wait_for "ip netns exec $NA ss -Hltn 'sport = :9418' | grep -q LISTEN" 10 || fail "git daemon"
 conf() { # NAME IFNAME PRIV URL
 	alameshd_conf "$NS_WORK/$1.conf" "$2" "$3" 51820
-	printf '\n[Registry]\nURL = %s\nBranch = main\nInterval = 1h\nCacheDir = %s\n' \
-		"$4" "$NS_WORK/cache-$1" >>"$NS_WORK/$1.conf"
+	registry_section "$NS_WORK/$1.conf" "$4" "$NS_WORK/cache-$1"
 	"$ALAMESHD" -t -c "$NS_WORK/$1.conf" || fail "-t refuses $1.conf"
 }
 conf a "$IA" "$MA_PRIV" "file://$REG"

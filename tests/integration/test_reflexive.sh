@@ -82,8 +82,7 @@ registry_member carol "$MC_PUB"
 registry_publish "alice, bob, and carol behind NAT"
 conf() { # NAME IFNAME PRIV PORT
 	alameshd_conf "$NS_WORK/$1.conf" "$2" "$3" "$4"
-	printf '\n[Registry]\nURL = file://%s\nBranch = main\nInterval = 1h\nCacheDir = %s\n' \
-		"$REG" "$NS_WORK/cache-$1" >>"$NS_WORK/$1.conf"
+	registry_section "$NS_WORK/$1.conf" "file://$REG" "$NS_WORK/cache-$1"
 	"$ALAMESHD" -t -c "$NS_WORK/$1.conf" || fail "-t refuses $1.conf"
 }
 conf a "$IA" "$MA_PRIV" 51820

@@ -9,8 +9,9 @@
 #   ping A -> B must work: A now sends to the new address on its own.
 # Round 1: another alameshd is the peer that moves: its routing hellos (the
 # two are members of a registry), sent every 2 s from the new address, are
-# authenticated packets, so A follows it before anyone pings; round 2: wireguard-go moves (alameshd must follow it,
-# and only once it has spoken); round 3: wireguard-go changes its UDP port
+# authenticated packets, so A follows it before anyone pings; round 2:
+# wireguard-go moves (alameshd must follow it, and only once it has
+# spoken); round 3: wireguard-go changes its UDP port
 # (a NAT rebinding), which alameshd must follow as well.
 set -u
 # shellcheck source=tests/lib/netns.sh
@@ -94,8 +95,7 @@ registry_member a "$MA_PUB"
 registry_member b "$MB_PUB"
 registry_publish "a and b"
 for n in a b; do
-	printf '\n[Registry]\nURL = file://%s\nBranch = main\nInterval = 1h\nCacheDir = %s\n' \
-		"$REG" "$NS_WORK/cache-$n" >>"$NS_WORK/$n.conf"
+	registry_section "$NS_WORK/$n.conf" "file://$REG" "$NS_WORK/cache-$n"
 done
 alameshd_start alameshd-a "$NS_A" "$NS_WORK/a.conf" "$IA" "$MA_ADDR"
 alameshd_start alameshd-b "$NS_B" "$NS_WORK/b.conf" "$IB" "$MB_ADDR"

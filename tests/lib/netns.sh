@@ -456,8 +456,7 @@ alameshd_line_start() {
 	alameshd_conf "$NS_WORK/c.conf" "$IC" "$MC_PRIV" 51820
 	alameshd_conf_peer "$NS_WORK/c.conf" "$MB_PUB" "$U4_BC:51820" 25
 	for n in a b c; do
-		printf '\n[Registry]\nURL = file://%s\nBranch = main\nInterval = 1h\nCacheDir = %s\n' \
-			"$REG" "$NS_WORK/cache-$n" >>"$NS_WORK/$n.conf"
+		registry_section "$NS_WORK/$n.conf" "file://$REG" "$NS_WORK/cache-$n"
 		"$ALAMESHD" -t -c "$NS_WORK/$n.conf" || fail "-t refuses $n.conf"
 	done
 	alameshd_start alameshd-a "$NS_A" "$NS_WORK/a.conf" "$IA" "$MA_ADDR"
@@ -475,6 +474,13 @@ registry_init() {
 	git init -q -b main "$SRC" && git -C "$SRC" config user.email t@example.org &&
 		git -C "$SRC" config user.name test || fail "git init"
 	mkdir -p "$SRC/members"
+}
+
+# registry_section CONF URL CACHE: appends a [Registry] section to CONF that
+# follows URL's main branch hourly (a test asks for syncs), cached in CACHE.
+registry_section() {
+	printf '\n[Registry]\nURL = %s\nBranch = main\nInterval = 1h\nCacheDir = %s\n' \
+		"$2" "$3" >>"$1"
 }
 
 # registry_member NAME PUB [ENDPOINT...]: writes members/NAME.conf in SRC.
