@@ -48,7 +48,7 @@ SIM_OBJ  := $(SIM_SRC:%.c=$(BUILD)/obj/%.o)
 SIMCORE_OBJ := $(filter-out $(BUILD)/obj/tests/sim/main.o $(BUILD)/obj/tests/sim/scenario.o,$(SIM_OBJ))
 
 .PHONY: all deps check check-unit check-integration check-lint san unit fuzzers fuzz \
-        install install-files uninstall bench bench-parts bench-sim demo clean format sim
+        install install-files uninstall bench bench-parts bench-sim demo clean format sim tamper
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/alameshd $(BUILD)/alamesh
@@ -92,6 +92,17 @@ $(BUILD)/tests/test_uapi_reply: tests/unit/pure/test_uapi_reply.c $(LIBCLI) $(LI
 	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -o $@ $< $(LIBCLI) $(LIBALAMESH) $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS)
 
 unit: $(TESTS)
+
+# A relay that misbehaves (daemon/datapath/tamper.h), for tests/integration/test_relay_tamper.sh
+# only: never installed.
+$(BUILD)/obj/tamper/rx.o: daemon/datapath/rx.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DALAMESH_TEST_TAMPER -c -o $@ $<
+
+$(BUILD)/alameshd-tamper: $(BUILD)/obj/daemon/alameshd.o $(BUILD)/obj/tamper/rx.o $(LIBALAMESH)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+tamper: $(BUILD)/alameshd-tamper
 
 # The routing simulator (tests/sim/sim.h): the router over thousands of simulated nodes.
 $(BUILD)/sim/alamesh-sim: $(SIM_OBJ) $(LIBALAMESH)
@@ -151,7 +162,7 @@ check: deps
 	@tests/lib/summary.sh $(BUILD)/results
 
 san:
-	$(MAKE) --no-print-directory -j$(JOBS) BUILD=$(SAN_BUILD) SANITIZE=1 unit all sim
+	$(MAKE) --no-print-directory -j$(JOBS) BUILD=$(SAN_BUILD) SANITIZE=1 unit all sim tamper
 
 check-unit: san
 	@mkdir -p $(BUILD)/results

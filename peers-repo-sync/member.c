@@ -532,3 +532,19 @@ void member_set_finish(struct member_set *r, const uint8_t *own_public)
 		note(r, true, "%zu more problems not listed: at most %d are", r->nunlisted,
 		     REGISTRY_PROBLEMS_MAX);
 }
+
+size_t member_via_addrs(const struct member_set *r, const struct member *m, struct in6_addr *out,
+			size_t max)
+{
+	char name[MEMBER_NAME_MAX + 1];
+	size_t n = 0, len;
+
+	for (const char *v = member_via(r, m), *via; n < max && (via = via_next(&v, &len));) {
+		snprintf(name, sizeof(name), "%.*s", (int)len, via);
+		const struct member *x =
+		    bsearch(name, r->members, r->nmembers, sizeof(*x), name_cmp);
+		if (x && x != m)
+			out[n++] = x->addr;
+	}
+	return n;
+}

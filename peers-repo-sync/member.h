@@ -108,6 +108,9 @@ const char *member_contact(const struct member_set *r, const struct member *m);
 const char *member_via(const struct member_set *r, const struct member *m);
 /* Whether member m names name in its Via lines. */
 bool member_via_names(const struct member_set *r, const struct member *m, const char *name);
+/* The addresses of the members m's Via lines name (not m itself), at most max: how many. */
+size_t member_via_addrs(const struct member_set *r, const struct member *m, struct in6_addr *out,
+			size_t max);
 
 /* "host:port" or "[v6]:port" with a plausible host and a port 1-65535; no lookup. */
 bool member_endpoint_valid(const char *s);

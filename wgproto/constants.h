@@ -70,6 +70,24 @@
 #define ALAMESH_ADDR_LABEL_LEN 15
 #define ALAMESH_ADDR_PREFIX    0xfc
 
+/*
+ * Relayed messages (alamesh-protocol(7), "Relayed messages"): a frame in the
+ * session with the next hop that carries a WireGuard message of the session
+ * between two members, byte for byte. High nibble 0xA: not IP, and beside
+ * the routing frame's 0xa1.
+ */
+#define RELAY_MAGIC_MESSAGE 0xa2 /* an end-to-end message on its way */
+#define RELAY_MAGIC_EXPIRED 0xa3 /* notice: its hop limit ran out at the relay named */
+#define RELAY_MAGIC_NOROUTE 0xa4 /* notice: the relay named has no route on */
+#define RELAY_HDR_LEN	    36	 /* magic, hop limit, length, destination, source */
+#define RELAY_HOP_LIMIT	    64	 /* of handshakes and keepalives, which carry no IP header */
+/* What a relayed message costs over a direct one: its header and the hop session's. */
+#define RELAY_OVERHEAD (RELAY_HDR_LEN + 32)
+
+/* A member's candidate endpoints, told over the session (daemon/control/candidates.h). */
+#define CAND_MAGIC 0xa5
+#define CAND_MAX   8 /* candidates in one message */
+
 /* UDP GSO trains: the kernel's segment limit and a payload that fits 64 KiB. */
 #define UDP_GSO_MAX_SEGS  64
 #define UDP_GSO_MAX_BYTES 65000

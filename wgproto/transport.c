@@ -48,3 +48,16 @@ enum wg_open_result wg_transport_open(struct wg_keypair *kp, uint8_t *buf, size_
 	*plen = len - WG_DATA_OVERHEAD;
 	return WG_OPEN_OK;
 }
+
+bool wg_transport_open_sent(const struct wg_keypair *kp, uint8_t *buf, size_t len, size_t *plen)
+{
+	struct wg_msg_data *hdr = (struct wg_msg_data *)buf;
+
+	if (len < WG_DATA_OVERHEAD || wg_le32(hdr->receiver) != kp->remote_index)
+		return false;
+	if (!wg_aead_decrypt(hdr->encrypted, hdr->encrypted, len - sizeof(*hdr), NULL, 0,
+			     wg_le64(hdr->counter), kp->send_key))
+		return false;
+	*plen = len - WG_DATA_OVERHEAD;
+	return true;
+}

@@ -8,6 +8,7 @@
 #ifndef ALAMESH_TRANSPORT_H
 #define ALAMESH_TRANSPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,5 +41,13 @@ enum wg_open_result {
  */
 enum wg_open_result wg_transport_open(struct wg_keypair *kp, uint8_t *buf, size_t len,
 				      uint64_t now_ns, size_t *plen);
+
+/*
+ * Opens, in place, a data message that we sealed under kp ourselves and
+ * that came back to us (a relay's notice): its receiver must be kp's
+ * remote index, and it must be authentic under our send key. No replay
+ * window: nothing is delivered, the caller only reads what it sent.
+ */
+bool wg_transport_open_sent(const struct wg_keypair *kp, uint8_t *buf, size_t len, size_t *plen);
 
 #endif

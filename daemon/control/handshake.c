@@ -42,7 +42,7 @@ static void forget_index(struct peer *p, uint32_t idx)
  * Turns the completed handshake into a keypair registered under the same
  * index the peer now addresses us by, and installs it.
  */
-static struct wg_keypair *install_keypair(struct peer *p, uint64_t now)
+static struct wg_keypair *install_keypair(struct peer *p, bool relayed, uint64_t now)
 {
 	struct wg_keypair *dropped[3];
 	struct wg_keypair *kp = wg_noise_derive_keypair(&p->handshake, now);
@@ -55,7 +55,8 @@ static struct wg_keypair *install_keypair(struct peer *p, uint64_t now)
 	wg_index_replace(&p->dev->index, kp->local_index, WG_INDEX_KEYPAIR, kp);
 	p->hs_registered = false;
 	pthread_mutex_lock(&p->lock);
-	p->cand_confirmed = true; /* whichever endpoint this came through, it answered */
+	if (!relayed)
+		p->cand_confirmed = true; /* whichever endpoint this came through, it answered */
 	wg_keypairs_install(&p->keypairs, kp, dropped);
 	wg_timers_session_derived(&p->timers, now);
 	peer_timers_changed(p);
@@ -64,12 +65,24 @@ static struct wg_keypair *install_keypair(struct peer *p, uint64_t now)
 	return kp;
 }
 
-void handshake_send_initiation(struct peer *p, bool is_retry)
+/*
+ * Whether an initiation to p goes relayed through hop, its session's path,
+ * unless we dial p (the peering policy wants the direct session, which only
+ * a direct handshake can find).
+ */
+static bool goes_relayed(struct peer *p, struct peer *hop, bool dial)
+{
+	return hop && hop != p && !dial;
+}
+
+static void initiate(struct peer *p, bool is_retry, bool dial)
 {
 	struct device *dev = p->dev;
 	struct wg_msg_initiation msg;
 	struct sockaddr_in6 dst;
 	uint64_t now = now_mono();
+	struct peer *hop = peer_path(p, now);
+	bool relayed = goes_relayed(p, hop, dial);
 	uint32_t idx;
 
 	if (!dev->identity.has_identity)
@@ -81,7 +94,7 @@ void handshake_send_initiation(struct peer *p, bool is_retry)
 	 * second retry to it goes unanswered too (the timers count the attempt
 	 * before the retry is sent), the candidates are tried in turn again.
 	 */
-	if (is_retry && p->ncands) {
+	if (is_retry && p->ncands && !relayed) {
 		if (p->cand_confirmed && p->timers.handshake_attempts >= 2)
 			p->cand_confirmed = false;
 		if (!p->cand_confirmed) {
@@ -90,7 +103,8 @@ void handshake_send_initiation(struct peer *p, bool is_retry)
 		}
 	}
 	dst = p->endpoint;
-	bool may = dst.sin6_family == AF_INET6 && wg_timers_may_initiate(&p->timers, now, is_retry);
+	bool may = (relayed || dst.sin6_family == AF_INET6) &&
+		   wg_timers_may_initiate(&p->timers, now, is_retry);
 	peer_timers_changed(p);
 	if (!may) {
 		pthread_mutex_unlock(&p->lock);
@@ -117,9 +131,47 @@ void handshake_send_initiation(struct peer *p, bool is_retry)
 
 	char name[WG_KEY_B64_LEN + 1];
 	peer_name(p, name);
-	log_debug("peer %s: sending handshake initiation%s", name, is_retry ? " (retry)" : "");
-	if (send_datagram(dev, &dst, &msg, sizeof(msg)) == 0)
+	log_debug("peer %s: sending handshake initiation%s%s", name, is_retry ? " (retry)" : "",
+		  relayed ? " (relayed)" : "");
+	if (relayed)
+		send_message_relayed(p, hop, &msg, sizeof(msg));
+	else if (send_datagram(dev, &dst, &msg, sizeof(msg)) == 0)
 		atomic_fetch_add(&p->tx_bytes, sizeof(msg));
+}
+
+void handshake_send_initiation(struct peer *p, bool is_retry)
+{
+	initiate(p, is_retry, false);
+}
+
+void handshake_dial(struct peer *p)
+{
+	initiate(p, false, true);
+}
+
+/* The handshake message came straight from p's endpoint: its direct path is alive. */
+static void heard_directly(struct peer *p, const struct hs_item *it, uint64_t now)
+{
+	if (it->relayed)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->endpoint = it->src;
+	pthread_mutex_unlock(&p->lock);
+	atomic_store(&p->direct_rx_ns, now);
+}
+
+/* Sends our handshake message back the way p's came: to its source, or relayed. */
+static void answer(struct device *dev, struct peer *p, const struct hs_item *it, const void *msg,
+		   size_t len)
+{
+	if (it->relayed) {
+		struct peer *via = device_find_peer(dev, it->via);
+		if (via)
+			send_message_relayed(p, via, msg, len);
+		return;
+	}
+	if (send_datagram(dev, &it->src, msg, len) == 0)
+		atomic_fetch_add(&p->tx_bytes, len);
 }
 
 static void consume_initiation(struct device *dev, const struct hs_item *it, uint64_t now)
@@ -137,8 +189,8 @@ static void consume_initiation(struct device *dev, const struct hs_item *it, uin
 		return;
 	}
 	p = hs->peer;
+	heard_directly(p, it, now);
 	pthread_mutex_lock(&p->lock);
-	p->endpoint = it->src;
 	wg_timers_any_authenticated_packet_received(&p->timers, now);
 	peer_timers_changed(p);
 	pthread_mutex_unlock(&p->lock);
@@ -152,7 +204,7 @@ static void consume_initiation(struct device *dev, const struct hs_item *it, uin
 		return;
 	}
 	wg_cookie_add_macs(&p->cookie, (uint8_t *)&resp, sizeof(resp), now);
-	if (!install_keypair(p, now))
+	if (!install_keypair(p, it->relayed, now))
 		return;
 	pthread_mutex_lock(&p->lock);
 	wg_timers_any_authenticated_packet_sent(&p->timers, now);
@@ -162,10 +214,9 @@ static void consume_initiation(struct device *dev, const struct hs_item *it, uin
 
 	char name[WG_KEY_B64_LEN + 1];
 	peer_name(p, name);
-	log_debug("peer %s: answered handshake initiation from %s", name,
-		  udp_format(&it->src, (char[64]){0}, 64));
-	if (send_datagram(dev, &it->src, &resp, sizeof(resp)) == 0)
-		atomic_fetch_add(&p->tx_bytes, sizeof(resp));
+	log_debug("peer %s: answered handshake initiation from %s%s", name,
+		  udp_format(&it->src, (char[64]){0}, 64), it->relayed ? " (relayed)" : "");
+	answer(dev, p, it, &resp, sizeof(resp));
 }
 
 static void consume_response(struct device *dev, const struct hs_item *it, uint64_t now)
@@ -181,10 +232,10 @@ static void consume_response(struct device *dev, const struct hs_item *it, uint6
 		return;
 	}
 	p = hs->peer;
-	if (!install_keypair(p, now))
+	if (!install_keypair(p, it->relayed, now))
 		return;
+	heard_directly(p, it, now);
 	pthread_mutex_lock(&p->lock);
-	p->endpoint = it->src;
 	wg_timers_handshake_complete(&p->timers, now);
 	wg_timers_any_authenticated_packet_received(&p->timers, now);
 	wg_timers_any_authenticated_packet_traversal(&p->timers, now);
@@ -195,8 +246,8 @@ static void consume_response(struct device *dev, const struct hs_item *it, uint6
 
 	char name[WG_KEY_B64_LEN + 1];
 	peer_name(p, name);
-	log_info("peer %s: handshake complete with %s", name,
-		 udp_format(&it->src, (char[64]){0}, 64));
+	log_info("peer %s: handshake complete with %s%s", name,
+		 udp_format(&it->src, (char[64]){0}, 64), it->relayed ? " (relayed)" : "");
 	send_staged(p, now, true);
 }
 

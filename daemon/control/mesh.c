@@ -20,6 +20,8 @@
 #include "daemon/datapath/send.h"
 #include "daemon/control/handshake.h"
 #include "daemon/control/nat.h"
+#include "daemon/control/candidates.h"
+#include "daemon/control/punch.h"
 
 #define SCAN_INTERVAL	 (250 * NSEC_PER_MSEC) /* sessions looked at this often */
 #define REJECT_LOG_EVERY (10 * NSEC_PER_SEC)   /* one log line per this for bad announcements */
@@ -203,17 +205,30 @@ static void stop_proxy(struct device *dev, struct peer *p)
 		router_proxy(dev->router, p->origin, false, now_mono());
 }
 
+/* Whether p speaks no routing (a stock device, or an outsider), for the data threads too. */
+static void set_stock(struct peer *p, bool stock)
+{
+	p->stock = stock;
+	atomic_store(&p->is_stock, stock);
+	peer_update_carry(p);
+}
+
 /* It is neither stock nor an outsider any more, as far as we know: we stop speaking for it. */
 static void forget_stock(struct device *dev, struct peer *p)
 {
 	stop_proxy(dev, p);
-	p->stock = false;
 	p->outsider = false;
-	peer_update_carry(p);
+	set_stock(p, false);
 }
 
 static void peer_unlinked(struct device *dev, struct peer *p)
 {
+	/* No device may name it as its carrier once it is freed. */
+	for (size_t i = 0; i < dev->npeers; i++) {
+		struct peer *d = dev->peers[i];
+		if (atomic_load(&d->carrier) == p)
+			atomic_store(&d->carrier, NULL);
+	}
 	if (!dev->router)
 		return;
 	drop_neighbour(dev, p);
@@ -274,13 +289,18 @@ static void add_neighbour(struct device *dev, struct peer *p, uint64_t now)
 	p->nbr = nbr;
 }
 
+/*
+ * A session with p whose path is direct: one neighbours and stock devices
+ * have with us. A session that has only ever been relayed makes no
+ * neighbour: routing goes between peers that reach each other.
+ */
 static bool has_session(struct peer *p, uint64_t now)
 {
 	pthread_mutex_lock(&p->lock);
 	struct wg_keypair *kp = p->keypairs.current;
 	bool up = kp && now - kp->birth_ns < WG_REJECT_AFTER_TIME;
 	pthread_mutex_unlock(&p->lock);
-	return up;
+	return up && peer_direct(p, now);
 }
 
 /* ---- frames from the receive thread ---- */
@@ -301,6 +321,10 @@ static void receive_frame(struct device *dev, struct rt_item *it, uint64_t now)
 	/* Its membership may have gone since the receive thread queued the frame. */
 	if (!p || p->origin == RT_ORIGIN_NONE || !atomic_load(&p->is_member))
 		return;
+	if (cand_msg_is(it->data, it->len)) {
+		punch_receive(dev, p, it->data, it->len, now);
+		return;
+	}
 	if (p->nbr == RT_NBR_NONE) {
 		/*
 		 * It speaks routing after all (or again): a neighbour, and no longer
@@ -347,7 +371,7 @@ static void dial(struct peer *p, uint64_t now)
 	if (p->dial_backoff > MESH_DIAL_MAX)
 		p->dial_backoff = MESH_DIAL_MAX;
 	p->next_dial = now + p->dial_backoff;
-	handshake_send_initiation(p, false);
+	handshake_dial(p);
 }
 
 /*
@@ -380,7 +404,10 @@ static void update_hold(struct device *dev, struct peer *p, bool session)
 /*
  * A session with a peer the registry does not list: no routing with it
  * (routes are taken from members only), and we announce its address for
- * it, as for a stock WireGuard peer, while the session lasts.
+ * it, as for a stock WireGuard peer, while the session lasts. Only nodes
+ * that know its key (a static peer of theirs) take that announcement, and
+ * no member takes packets from its address in our session: only a device
+ * whose member file's Via names us may speak through us.
  */
 static void speak_for_outsider(struct device *dev, struct peer *p, uint64_t now)
 {
@@ -390,7 +417,7 @@ static void speak_for_outsider(struct device *dev, struct peer *p, uint64_t now)
 	if (p->outsider)
 		return;
 	p->outsider = true;
-	p->stock = true;
+	set_stock(p, true);
 	start_proxy(dev, p, now);
 	peer_name(p, name);
 	log_info("mesh: peer %s is no registry member: no routing with it; announcing its "
@@ -404,6 +431,7 @@ static void scan_session(struct device *dev, struct peer *p, bool session, uint6
 
 	if (!session) {
 		/* No session any more: no neighbour, nothing to announce; try again later. */
+		p->punched = false;
 		drop_neighbour(dev, p);
 		forget_stock(dev, p);
 		dial(p, now);
@@ -427,7 +455,7 @@ static void scan_session(struct device *dev, struct peer *p, bool session, uint6
 		else
 			start_proxy(dev, p, now);
 	}
-	if (p->nbr == RT_NBR_NONE && !p->stock) {
+	if (p->nbr == RT_NBR_NONE && !p->stock && !p->punched) {
 		/* A session: say hello, and see whether it answers in kind. */
 		add_neighbour(dev, p, now);
 		return;
@@ -441,8 +469,7 @@ static void scan_session(struct device *dev, struct peer *p, bool session, uint6
 		 */
 		char name[WG_KEY_B64_LEN + 1];
 		drop_neighbour(dev, p);
-		p->stock = true;
-		peer_update_carry(p);
+		set_stock(p, true);
 		peer_name(p, name);
 		if (atomic_load(&p->own_only)) {
 			log_info("mesh: peer %s (%s) speaks no routing, and its Via does not name "
@@ -455,10 +482,34 @@ static void scan_session(struct device *dev, struct peer *p, bool session, uint6
 	}
 }
 
+/*
+ * A stock device another member connects: our packets for it go in the
+ * session with the first of its Via members that we have a path to.
+ */
+static void choose_carrier(struct device *dev, struct peer *p)
+{
+	struct peer *c = NULL;
+
+	if (!atomic_load(&p->remote_device)) {
+		atomic_store(&p->carrier, NULL);
+		return;
+	}
+	pthread_mutex_lock(&p->lock);
+	for (unsigned int i = 0; i < p->nvia_addr && !c; i++) {
+		struct peer *v = route_table_lookup(&dev->sessions, &p->via_addr[i]);
+		if (v && v != p && peer_path(v, now_mono()))
+			c = v;
+	}
+	pthread_mutex_unlock(&p->lock);
+	atomic_store_explicit(&p->carrier, c, memory_order_release);
+}
+
 static void scan_peer(struct device *dev, struct peer *p, uint64_t now)
 {
 	bool session = has_session(p, now);
 
+	choose_carrier(dev, p);
+	punch_tick(dev, p, now);
 	scan_session(dev, p, session, now);
 	update_hold(dev, p, session);
 }

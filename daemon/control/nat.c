@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: ISC
 /* The node's public endpoint as its neighbours see it (nat.h). */
 #include "daemon/control/nat.h"
+#include "daemon/control/candidates.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -113,6 +114,45 @@ static void describe_family(struct textbuf *t, const struct reflex_report *r, si
 		textbuf_printf(t, v4 ? "endpoint=%s:%u\n" : "endpoint=[%s]:%u\n", a, x.port);
 	}
 	textbuf_printf(t, "reporters=%u\n", x.subnets);
+}
+
+/* The family's confirmed public endpoint, if any, into out. */
+static bool confirmed(const struct reflex_report *r, size_t n, bool v4,
+		      const struct in6_addr *local, size_t nlocal, uint16_t port,
+		      struct sockaddr_in6 *out)
+{
+	struct reflex x;
+
+	reflex_classify(r, n, v4, local, nlocal, port, &x);
+	if (x.kind != NAT_NONE && x.kind != NAT_CONE)
+		return false;
+	*out = (struct sockaddr_in6){
+	    .sin6_family = AF_INET6, .sin6_addr = x.addr, .sin6_port = htons(x.port)};
+	return true;
+}
+
+size_t nat_candidates(struct device *dev, struct sockaddr_in6 *out, size_t max)
+{
+	struct reflex_report *r = malloc((dev->npeers ? dev->npeers : 1) * sizeof(*r));
+	struct in6_addr local[NAT_MAX_LOCAL];
+	size_t k = 0;
+
+	if (!r)
+		return 0;
+	size_t n = gather(dev, r, now_mono());
+	size_t nlocal = local_addrs(local);
+	for (int v4 = 1; v4 >= 0 && k < max; v4--)
+		if (confirmed(r, n, v4, local, nlocal, dev->listen_port, &out[k]))
+			k++;
+	for (size_t i = 0; i < nlocal && k < max; i++) {
+		if (!cand_addr_ok(&local[i]))
+			continue;
+		out[k++] = (struct sockaddr_in6){.sin6_family = AF_INET6,
+						 .sin6_addr = local[i],
+						 .sin6_port = htons(dev->listen_port)};
+	}
+	free(r);
+	return k;
 }
 
 int nat_describe(struct device *dev, char **out, size_t *len)

@@ -30,4 +30,11 @@ void nat_seen(void *dev, uint16_t nbr, const struct in6_addr *addr, uint16_t por
  */
 int nat_describe(struct device *dev, char **out, size_t *len);
 
+/*
+ * Where other members may reach us straight, for hole punching: our
+ * confirmed public endpoints (none, or cone, for IPv4 and IPv6) and our
+ * interface addresses at our port, at most max into out: how many.
+ */
+size_t nat_candidates(struct device *dev, struct sockaddr_in6 *out, size_t max);
+
 #endif

@@ -157,8 +157,13 @@ static void mark_members(struct device *dev, const struct member_set *set)
 	for (size_t i = 0; i < set->nmembers; i++)
 		if (set->members[i].is_self)
 			self = set->members[i].name;
-	for (size_t i = 0; i < dev->npeers; i++)
-		dev->peers[i]->has_via = dev->peers[i]->via_us = false;
+	for (size_t i = 0; i < dev->npeers; i++) {
+		struct peer *p = dev->peers[i];
+		p->has_via = p->via_us = false;
+		pthread_mutex_lock(&p->lock);
+		p->nvia_addr = 0;
+		pthread_mutex_unlock(&p->lock);
+	}
 	for (size_t i = 0; i < set->nmembers; i++) {
 		const struct member *m = &set->members[i];
 		struct peer *p = device_find_peer(dev, m->public_key);
@@ -167,10 +172,16 @@ static void mark_members(struct device *dev, const struct member_set *set)
 		member[p->index] = true;
 		p->has_via = m->nvia > 0;
 		p->via_us = self && member_via_names(set, m, self);
+		pthread_mutex_lock(&p->lock);
+		p->nvia_addr = (uint8_t)member_via_addrs(
+		    set, m, p->via_addr, sizeof(p->via_addr) / sizeof(p->via_addr[0]));
+		pthread_mutex_unlock(&p->lock);
 	}
 	for (size_t i = 0; i < dev->npeers; i++) {
-		atomic_store(&dev->peers[i]->is_member, member[i]);
-		peer_update_carry(dev->peers[i]);
+		struct peer *p = dev->peers[i];
+		atomic_store(&p->is_member, member[i]);
+		atomic_store(&p->remote_device, p->has_via && !p->via_us);
+		peer_update_carry(p);
 	}
 	free(member);
 }
@@ -341,17 +352,19 @@ static bool has_session(struct peer *p)
 
 /*
  * How packets to member m go: "self"; "direct HOST:PORT" over its own
- * session; "via NAME" (or the neighbour's key) through the member the
- * routes name; "none".
+ * session; "via NAME" (or the neighbour's key) when its session's path is
+ * relayed by that member first (or a device's goes through that member);
+ * "none".
  */
-static void describe_path(struct device *dev, const struct member *m, struct peer *p, bool session,
-			  struct textbuf *t)
+static void describe_path(const struct member *m, struct peer *p, bool session, struct textbuf *t)
 {
 	if (m->is_self) {
 		textbuf_printf(t, "path=self\n");
 		return;
 	}
-	if (session) {
+	struct peer *to = p && atomic_load(&p->remote_device) ? atomic_load(&p->carrier) : p;
+	struct peer *hop = to ? peer_path(to, now_mono()) : NULL;
+	if (hop == p && session) {
 		char ep[64] = "";
 		struct sockaddr_in6 e = peer_endpoint(p);
 		if (e.sin6_family == AF_INET6)
@@ -359,7 +372,6 @@ static void describe_path(struct device *dev, const struct member *m, struct pee
 		textbuf_printf(t, "path=direct%s%s\n", ep[0] ? " " : "", ep);
 		return;
 	}
-	struct peer *hop = route_table_lookup(&dev->routes, &m->addr);
 	if (!hop || hop == p) {
 		textbuf_printf(t, "path=none\n");
 		return;
@@ -384,7 +396,7 @@ static void describe_members(struct registry_sync *s, struct textbuf *t)
 			textbuf_printf(t, "endpoint=%s\n", member_endpoint(&r->set, m, j));
 		bool session = p && has_session(p);
 		textbuf_printf(t, "session=%s\n", m->is_self ? "self" : session ? "up" : "down");
-		describe_path(s->dev, m, p, session, t);
+		describe_path(m, p, session, t);
 	}
 }
 

@@ -25,6 +25,7 @@ int device_init(struct device *dev, const char *ifname, uint32_t mtu,
 	wg_cookie_checker_init(&dev->cookie_checker, dev->identity.public_key);
 	qsbr_init(&dev->qsbr, 2);
 	if (!wg_index_init(&dev->index) || !route_table_init(&dev->routes) ||
+	    !route_table_init(&dev->sessions) ||
 	    !wg_ratelimiter_init(&dev->ratelimiter, RL_MAX_SOURCES) || !stage_pool_init(dev))
 		return -ENOMEM;
 	return 0;
@@ -34,6 +35,7 @@ void device_release(struct device *dev)
 {
 	stage_pool_free(dev);
 	route_table_destroy(&dev->routes);
+	route_table_destroy(&dev->sessions);
 	wg_index_destroy(&dev->index);
 	wg_ratelimiter_destroy(&dev->ratelimiter);
 	wg_identity_clear(&dev->identity);

@@ -49,8 +49,14 @@ struct peer_hooks {
 #define RL_MAX_SOURCES 4096		   /* sources rate limited at once under load */
 #define HS_LOAD_HOLD   (1 * NSEC_PER_SEC)  /* how long a deep queue counts as load */
 #define RT_QUEUE_SIZE  1024		   /* routing frames waiting for the control thread */
+/*
+ * A packet buffer: room before the packet for the hop session's header, a
+ * relay header and the end-to-end session's header (a relayed message is
+ * sealed twice in place), and after it for two paddings and two tags.
+ */
+#define PACKET_HEADROOM (2 * sizeof(struct wg_msg_data) + RELAY_HDR_LEN)
 #define PACKET_BUF_SIZE                                                                            \
-	(sizeof(struct wg_msg_data) + ALAMESH_MAX_MTU + WG_PADDING_MULTIPLE + WG_AEAD_TAG_LEN)
+	(PACKET_HEADROOM + ALAMESH_MAX_MTU + 2 * (WG_PADDING_MULTIPLE + WG_AEAD_TAG_LEN))
 
 /* A routing frame from a peer, for the control thread (control/mesh.c). */
 struct rt_item {
@@ -60,8 +66,10 @@ struct rt_item {
 };
 
 struct hs_item {
-	struct sockaddr_in6 src;
-	bool under_load; /* queued under load: answer a missing mac2 with a cookie */
+	struct sockaddr_in6 src; /* the datagram's source: the relay's, for a relayed message */
+	bool under_load;	 /* queued under load: answer a missing mac2 with a cookie */
+	bool relayed;		 /* it came as a relayed message from the neighbour via */
+	uint8_t via[WG_KEY_LEN];
 	uint32_t len;
 	uint8_t data[sizeof(struct wg_msg_initiation)];
 };
@@ -90,7 +98,13 @@ struct device {
 	struct wg_identity identity;
 	struct wg_cookie_checker cookie_checker;
 	struct wg_index_table index;
-	struct route_table routes;
+	struct route_table routes; /* address -> the next hop: a neighbour, or the peer itself */
+	/*
+	 * Address -> the peer whose session it is: every peer, under its own
+	 * address (peer.c). The end-to-end session a packet goes in; the route
+	 * table then says whether that session's path is direct or relayed.
+	 */
+	struct route_table sessions;
 	struct qsbr qsbr;
 
 	struct peer_hooks hooks;
@@ -116,6 +130,15 @@ struct device {
 	uint64_t tun_foreign_logged; /* tx thread only */
 	/* Routing frames from peers that are no registry member, dropped (get=stats). */
 	_Atomic uint64_t routing_from_outsider;
+	/*
+	 * Packets out of a session whose source that session's key may not send
+	 * from (the cryptokey rule, end to end), and relayed frames refused or
+	 * whose message did not open (get=stats).
+	 */
+	_Atomic uint64_t e2e_source_refused;
+	_Atomic uint64_t relay_refused;
+	/* Relayed messages we passed on, and notices we sent (get=stats). */
+	_Atomic uint64_t relayed, relay_notices;
 
 	pthread_t tx_thread, rx_thread;
 	bool threads_running;

@@ -16,10 +16,12 @@ struct wg_keypair *peer_begin_send(struct peer *p, uint64_t now, uint32_t n, boo
 	struct wg_keypair *kp = p->keypairs.current;
 	bool rekey = false;
 
-	if (!kp || p->endpoint.sin6_family != AF_INET6 || !wg_keypair_reserve(kp, now, n, first))
+	if (!kp || (dst && p->endpoint.sin6_family != AF_INET6) ||
+	    !wg_keypair_reserve(kp, now, n, first))
 		return NULL;
 	wg_keypair_get(kp);
-	*dst = p->endpoint;
+	if (dst)
+		*dst = p->endpoint;
 	rekey = wg_keypair_needs_rekey_on_send(kp, now);
 	wg_timers_any_authenticated_packet_sent(&p->timers, now);
 	wg_timers_any_authenticated_packet_traversal(&p->timers, now);

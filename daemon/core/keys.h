@@ -21,6 +21,8 @@ struct wg_keypair;
  * with p->lock held), and records the send with the timers. Returns the
  * keypair with a reference, or NULL when there is no usable session (the
  * caller stages the packets). Any thread may send to any peer this way.
+ * dst gets p's endpoint, which must then be known; NULL: the run goes
+ * relayed, inside another session, and needs none.
  */
 struct wg_keypair *peer_begin_send(struct peer *p, uint64_t now, uint32_t n, bool data,
 				   uint64_t *first, struct sockaddr_in6 *dst);

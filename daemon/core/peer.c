@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include "daemon/core/peer.h"
+#include "daemon/base/log.h"
 #include "daemon/core/keys.h"
 #include "daemon/core/stage.h"
 #include "routing/address.h"
@@ -114,6 +115,7 @@ struct peer *peer_create(struct device *dev, const uint8_t public_key[WG_KEY_LEN
 	wg_timers_init(&p->timers, persistent_keepalive);
 	if (endpoint)
 		p->endpoint = *endpoint;
+	peer_update_carry(p); /* no member until a registry sync says so */
 	return p;
 }
 
@@ -158,6 +160,9 @@ void device_append_peer(struct device *dev, struct peer *p)
 	p->index = dev->npeers;
 	dev->peers[dev->npeers++] = p;
 	keymap_insert(dev->keymap, dev->keymap_size, p);
+	/* A replacement (uapi/apply.c) takes the address over from the peer it replaces. */
+	if (!route_table_replace(&dev->sessions, &p->addr, p, NULL))
+		log_error("out of memory: packets to a new peer's address will be refused");
 	if (dev->hooks.linked)
 		dev->hooks.linked(dev, p);
 }
@@ -195,6 +200,8 @@ bool device_unlink_peer(struct device *dev, struct peer *p)
 	/* A replacement may already own the route: only remove p's own. */
 	if (route_table_lookup(&dev->routes, &p->addr) == p)
 		route_table_remove(&dev->routes, &p->addr);
+	if (route_table_lookup(&dev->sessions, &p->addr) == p)
+		route_table_remove(&dev->sessions, &p->addr);
 	/* Routes through it move elsewhere (or go) before the caller frees it. */
 	if (dev->hooks.unlinked)
 		dev->hooks.unlinked(dev, p);
@@ -221,4 +228,32 @@ void device_remove_all_peers(struct device *dev)
 	free(dev->keymap);
 	dev->keymap = NULL;
 	dev->keymap_size = 0;
+}
+
+struct peer *device_session_for(struct device *dev, const struct in6_addr *a)
+{
+	struct peer *p = route_table_lookup(&dev->sessions, a);
+	struct peer *c;
+
+	if (!p || !atomic_load_explicit(&p->remote_device, memory_order_relaxed))
+		return p;
+	/* Connected to us after all (its Via names another): our own packets go to it directly. */
+	if (peer_hop(p) == p)
+		return p;
+	c = atomic_load_explicit(&p->carrier, memory_order_acquire);
+	return c;
+}
+
+bool peer_carries(struct peer *p, const struct in6_addr *src)
+{
+	struct peer *d = route_table_lookup(&p->dev->sessions, src);
+	bool yes = false;
+
+	if (!d || d == p)
+		return d == p;
+	pthread_mutex_lock(&d->lock);
+	for (unsigned int i = 0; i < d->nvia_addr && !yes; i++)
+		yes = memcmp(&d->via_addr[i], &p->addr, sizeof(p->addr)) == 0;
+	pthread_mutex_unlock(&d->lock);
+	return yes;
 }

@@ -49,6 +49,18 @@ struct peer {
 	atomic_bool is_member;
 	bool has_via; /* its member file has Via lines: a stock device (registry.c) */
 	bool via_us;  /* ... one of which names this node: we may speak for it */
+	/* The addresses of the members its Via lines name (under lock; registry.c). */
+	struct in6_addr via_addr[4];
+	uint8_t nvia_addr;
+	/*
+	 * A stock device that another member connects to the mesh: our packets
+	 * for it go in the session with carrier, one of its Via members, which
+	 * passes them on (mesh.c chooses it; NULL: none reachable).
+	 */
+	atomic_bool remote_device;
+	_Atomic(struct peer *) carrier;
+	/* When an authenticated message last came from it straight over UDP (monotonic). */
+	_Atomic uint64_t direct_rx_ns;
 
 	/* The mesh (control/mesh.c, control thread unless marked). */
 	uint32_t origin;       /* our reference on its key in dev->origins */
@@ -58,10 +70,19 @@ struct peer {
 	bool proxied;	       /* we announce its address for it */
 	bool held_back;	       /* a member with no direct route to it (mesh.c update_hold) */
 	bool spoke_routing;    /* a hello has come from it, in this session or an earlier one */
-	atomic_bool is_router; /* read by the receive thread: may relay others' packets */
+	atomic_bool is_router; /* read by the receive thread: speaks routing, relays frames */
+	atomic_bool is_stock;  /* the data threads' copy of stock */
 	atomic_bool own_only;  /* its packets may come to us, not through us (peer_update_carry) */
+	atomic_bool gateway;   /* its packets may go on through us: no member, or a device */
 	bool dial, dial_was;   /* chosen by the peering policy: we keep a session to it */
 	uint64_t next_dial, dial_backoff;
+	/* Direct paths through NATs (control/punch.c, control thread). */
+	struct sockaddr_in6 punch[16]; /* where probes go: its candidates, its registry endpoints */
+	uint8_t npunch;
+	uint64_t punch_until, punch_next;	/* probes until, next round or keepalive */
+	uint64_t punch_told_at, punch_heard_at; /* candidates last sent it, last taken from it */
+	uint64_t punch_active_at, punch_bytes;	/* traffic last seen, and the counters then */
+	bool punched; /* its session went direct by punching: a shortcut, never a neighbour */
 	/* Its last Seen record: where our datagrams reach it from (control/nat.c). */
 	struct in6_addr seen_addr;
 	uint16_t seen_port;
@@ -91,6 +112,66 @@ bool device_unlink_peer(struct device *dev, struct peer *p);
 void peer_name(const struct peer *p, char out[WG_KEY_B64_LEN + 1]);
 struct peer *device_find_peer(struct device *dev, const uint8_t public_key[WG_KEY_LEN]);
 
+/*
+ * The peer whose session carries packets to address a: the peer with that
+ * address, or for a stock device another member hosts, its carrier; NULL
+ * if none. Any thread, inside a batch (qsbr keeps the peer).
+ */
+struct peer *device_session_for(struct device *dev, const struct in6_addr *a);
+/*
+ * Whether p's session may carry packets from src: src is p's own address,
+ * or a stock device's whose Via lines name p's member (the cryptokey rule,
+ * end to end). Any thread.
+ */
+bool peer_carries(struct peer *p, const struct in6_addr *src);
+
+/*
+ * Where the datagrams of p's session go now: to p itself (its path is
+ * direct), to a neighbour that relays them (the route table's next hop for
+ * p's address), or nowhere (NULL). Any thread, inside a batch.
+ */
+static inline struct peer *peer_hop(struct peer *p)
+{
+	return route_table_lookup(&p->dev->routes, &p->addr);
+}
+
+/* A direct path the routes do not know counts while datagrams come straight this recently. */
+#define PEER_DIRECT_ALIVE (3 * NSEC_PER_SEC)
+
+/*
+ * Whether p's session has a direct path by hole punching: an authenticated
+ * datagram came straight from its endpoint within PEER_DIRECT_ALIVE.
+ */
+static inline bool peer_punched(struct peer *p, uint64_t now)
+{
+	uint64_t t = atomic_load_explicit(&p->direct_rx_ns, memory_order_relaxed);
+
+	/* Another thread's clock may be ahead of ours (now < t): that is fresh too. */
+	return t && (now < t || now - t < PEER_DIRECT_ALIVE);
+}
+
+/*
+ * The path of p's session now: p itself (direct) when the routes say so or
+ * a punched path is alive, else the routes' next hop (relayed), or NULL.
+ */
+static inline struct peer *peer_path(struct peer *p, uint64_t now)
+{
+	struct peer *hop = peer_hop(p);
+
+	return hop != p && peer_punched(p, now) ? p : hop;
+}
+
+/*
+ * Whether p's session has a live direct path: an authenticated message came
+ * straight from its endpoint within a session's lifetime.
+ */
+static inline bool peer_direct(struct peer *p, uint64_t now)
+{
+	uint64_t t = atomic_load_explicit(&p->direct_rx_ns, memory_order_relaxed);
+
+	return t && (now < t || now - t < WG_REJECT_AFTER_TIME);
+}
+
 /* p's endpoint, read under its lock (sin6_family 0: unknown). */
 static inline struct sockaddr_in6 peer_endpoint(struct peer *p)
 {
@@ -101,17 +182,22 @@ static inline struct sockaddr_in6 peer_endpoint(struct peer *p)
 }
 
 /*
- * Whether we may carry a member's packets on into the mesh, from what the
+ * Whether we may carry a peer's packets on into the mesh, from what the
  * registry says (its Via lines) and what the mesh saw (it speaks no
  * routing): a stock device only when its member file names us in Via, as
- * the member it connects through. Control thread; read by the receive one.
+ * the member it connects through. A member that routes sends end to end
+ * and has nothing to go on through us; a peer no registry lists (a static
+ * peer, WireGuard's hub) does, though no member takes it from us (the
+ * cryptokey rule). Control thread; read by the receive one.
  */
 static inline void peer_update_carry(struct peer *p)
 {
 	bool member = atomic_load(&p->is_member);
-	bool refuse = member && !p->via_us && (p->has_via || p->stock);
+	bool device = p->has_via || p->stock;
+	bool refuse = member && !p->via_us && device;
 
 	atomic_store(&p->own_only, refuse);
+	atomic_store(&p->gateway, !member || device);
 }
 
 /*

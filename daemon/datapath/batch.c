@@ -16,6 +16,7 @@
 #include "daemon/core/peer.h"
 #include "daemon/core/keys.h"
 #include "daemon/core/stage.h"
+#include "daemon/datapath/relay.h"
 
 bool batch_init(struct batch *b, int wait_ms)
 {
@@ -24,7 +25,7 @@ bool batch_init(struct batch *b, int wait_ms)
 	if (!b->buf)
 		return false;
 	for (unsigned int i = 0; i < BATCH_SLOTS; i++)
-		b->slot[i] = b->buf[i] + sizeof(struct wg_msg_data);
+		b->slot[i] = b->buf[i] + PACKET_HEADROOM;
 	return true;
 }
 
@@ -34,39 +35,106 @@ void batch_destroy(struct batch *b)
 	b->buf = NULL;
 }
 
-/* Encrypts the packets [from, to) that all go to p, queueing them for sendmmsg. */
-static void seal_run(struct device *dev, struct batch *b, struct peer *p, unsigned int from,
-		     unsigned int to, uint64_t now)
+/* A run of slots [from, to) that go the same way. */
+struct run {
+	struct peer *p, *hop; /* hop == p: direct */
+	bool frame;	      /* relayed messages passed on, sealed for hop only */
+	unsigned int from, to;
+};
+
+/* Takes n counters of p's session; NULL when it has none (caller stages or drops). */
+static struct wg_keypair *begin(struct peer *p, uint64_t now, unsigned int n, uint64_t *counter,
+				struct sockaddr_in6 *dst)
 {
-	struct sockaddr_in6 dst;
-	struct wg_keypair *kp;
-	uint64_t counter;
-	uint64_t bytes = 0;
+	pthread_mutex_lock(&p->lock);
+	struct wg_keypair *kp = peer_begin_send(p, now, n, true, counter, dst);
+	pthread_mutex_unlock(&p->lock);
+	return kp;
+}
+
+/* Without a session: the run waits for a handshake, if one can start. */
+static void stage_run(struct device *dev, struct batch *b, const struct run *r)
+{
+	struct peer *p = r->p;
 
 	pthread_mutex_lock(&p->lock);
-	kp = peer_begin_send(p, now, to - from, true, &counter, &dst);
+	/* Direct without an endpoint no handshake can start: nothing to wait for. */
+	bool may = !r->frame && (r->hop != p || p->endpoint.sin6_family == AF_INET6);
+	for (unsigned int i = r->from; i < r->to && may; i++)
+		stage_packet(dev, p, b->slot[i], b->len[i]);
+	pthread_mutex_unlock(&p->lock);
+	peer_want_handshake(p);
+}
+
+/*
+ * A packet in slot i, sealed in kp's session as a relayed message to p
+ * (hop limit from its IPv6 header), then in the hop's session: the
+ * end-to-end message's length goes to *inner, the datagram's is returned.
+ */
+static size_t seal_relayed(struct device *dev, struct batch *b, unsigned int i,
+			   const struct peer *p, const struct wg_keypair *kp, uint64_t counter,
+			   const struct wg_keypair *hkp, uint64_t hcounter, size_t *inner)
+{
+	uint8_t *msg = b->slot[i] - sizeof(struct wg_msg_data);
+	uint8_t hl = b->len[i] >= 8 && (b->slot[i][0] >> 4) == 6 ? b->slot[i][7] : RELAY_HOP_LIMIT;
+	size_t m = wg_transport_seal(msg, b->len[i], relay_mtu(dev->mtu), kp, counter);
+
+	relay_write_hdr(b->buf[i] + BATCH_FRAME_OFFSET, RELAY_MAGIC_MESSAGE, hl, &p->addr,
+			device_addr(dev), m);
+	*inner = m;
+	return wg_transport_seal(b->buf[i], (uint32_t)(RELAY_HDR_LEN + m), dev->mtu, hkp, hcounter);
+}
+
+/* Encrypts the run's packets, queueing them for sendmmsg. */
+static void seal_run(struct device *dev, struct batch *b, const struct run *r, uint64_t now)
+{
+	unsigned int n = r->to - r->from;
+	bool relayed = !r->frame && r->hop != r->p;
+	struct sockaddr_in6 dst;
+	struct wg_keypair *kp, *hkp = NULL;
+	uint64_t counter, hcounter = 0, bytes = 0, inner = 0;
+
+	kp = begin(r->p, now, n, &counter, relayed ? NULL : &dst);
 	if (!kp) {
-		/* Without an endpoint no handshake can start: nothing to wait for. */
-		for (unsigned int i = from; i < to && p->endpoint.sin6_family == AF_INET6; i++)
-			stage_packet(dev, p, b->slot[i], b->len[i]);
-		pthread_mutex_unlock(&p->lock);
-		peer_want_handshake(p);
+		stage_run(dev, b, r);
 		return;
 	}
-	pthread_mutex_unlock(&p->lock);
+	if (relayed && !(hkp = begin(r->hop, now, n, &hcounter, &dst))) {
+		/* The relay's own session is down: these are lost, as on any dead link. */
+		wg_keypair_put(kp);
+		peer_want_handshake(r->hop);
+		return;
+	}
 
 	struct sockaddr_in6 *d = &b->dst[b->ndst++];
 	*d = dst;
-	for (unsigned int i = from; i < to; i++) {
+	for (unsigned int i = r->from; i < r->to; i++) {
 		unsigned int o = b->nout++;
-		size_t len = wg_transport_seal(b->buf[i], b->len[i], dev->mtu, kp, counter++);
-		b->iov[o].iov_base = b->buf[i];
+		uint8_t *start = b->slot[i] - sizeof(struct wg_msg_data);
+		size_t len, m = 0;
+
+		if (r->frame) {
+			start = b->buf[i];
+			len = wg_transport_seal(start, b->len[i], dev->mtu, kp, counter++);
+		} else if (relayed) {
+			start = b->buf[i];
+			len = seal_relayed(dev, b, i, r->p, kp, counter++, hkp, hcounter++, &m);
+		} else {
+			len = wg_transport_seal(start, b->len[i], dev->mtu, kp, counter++);
+		}
+		b->iov[o].iov_base = start;
 		b->iov[o].iov_len = len;
 		b->to[o] = d;
 		bytes += len;
+		inner += m;
 	}
 	wg_keypair_put(kp);
-	atomic_fetch_add(&p->tx_bytes, bytes);
+	if (hkp) {
+		wg_keypair_put(hkp);
+		atomic_fetch_add(&r->hop->tx_bytes, bytes);
+		bytes = inner;
+	}
+	atomic_fetch_add(&r->p->tx_bytes, bytes);
 }
 
 /*
@@ -180,9 +248,12 @@ void batch_send(struct device *dev, struct batch *b, uint64_t now)
 			i = j;
 			continue;
 		}
-		while (j < b->n && b->peer[j] == b->peer[i])
+		while (j < b->n && b->peer[j] == b->peer[i] && b->hop[j] == b->hop[i] &&
+		       b->frame[j] == b->frame[i])
 			j++;
-		seal_run(dev, b, b->peer[i], i, j, now);
+		struct run r = {
+		    .p = b->peer[i], .hop = b->hop[i], .frame = b->frame[i], .from = i, .to = j};
+		seal_run(dev, b, &r, now);
 		i = j;
 	}
 	flush(dev, b);

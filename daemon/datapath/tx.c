@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: ISC
 /*
- * The transmit thread: TUN -> route lookup -> encrypt -> UDP, a batch at a
- * time. Packets are read straight into buffers that leave room for the
+ * The transmit thread: TUN -> session and path lookup -> encrypt -> UDP, a
+ * batch at a time. Packets are read straight into buffers that leave room for the
  * transport header, encrypted in place and handed to one sendmmsg()
  * (batch.c, which the receive thread's forwarding shares), so the hot path
  * neither copies nor allocates.
@@ -22,6 +22,7 @@
 #include "daemon/datapath/batch.h"
 #include "daemon/datapath/forward.h"
 #include "daemon/datapath/icmp6.h"
+#include "daemon/datapath/relay.h"
 #include "daemon/platform/offload.h"
 #include "routing/address.h"
 
@@ -40,18 +41,30 @@ struct tx_batch {
 	size_t frame_len; /* a frame read but not yet cut (no room left) */
 };
 
-static void reply_unreachable(struct device *dev, const uint8_t *pkt, uint32_t len, uint64_t now)
+/* Answers our own host: no route (mtu 0), or a relayed path's Packet Too Big. */
+static void reply(struct device *dev, const uint8_t *pkt, uint32_t len, uint32_t mtu, uint64_t now)
 {
 	uint8_t out[VNET_HDR_LEN + 1280] = {0}; /* a zero vnet header: a plain packet */
 	size_t n;
 
 	if (!icmp6_rate_allow(&dev->icmp_tokens_ns, now))
 		return;
-	n = icmp6_unreachable(out + VNET_HDR_LEN, sizeof(out) - VNET_HDR_LEN, pkt, len,
-			      device_addr(dev), 0);
+	if (mtu)
+		n = icmp6_too_big(out + VNET_HDR_LEN, sizeof(out) - VNET_HDR_LEN, pkt, len,
+				  device_addr(dev), mtu);
+	else
+		n = icmp6_unreachable(out + VNET_HDR_LEN, sizeof(out) - VNET_HDR_LEN, pkt, len,
+				      device_addr(dev), 0);
 	if (n && write(dev->tun_fd, out, VNET_HDR_LEN + n) < 0)
 		log_debug("tun write (icmp6): %s", strerror(errno));
 }
+
+/* The session and hop of the last destination: a stream asks the same one again and again. */
+struct tx_cache {
+	struct in6_addr dst;
+	struct peer *session, *hop;
+	bool valid;
+};
 
 /*
  * A packet from the TUN with a source not ours: counted and dropped, with a
@@ -71,25 +84,50 @@ static void foreign_source(struct device *dev, const uint8_t *pkt, uint64_t now)
 		 src, (unsigned long long)n + 1);
 }
 
-/* Looks up the next hop of each packet; drops and answers what cannot go. */
+static void lookup(struct device *dev, struct tx_cache *c, const struct in6_addr *dst, uint64_t now)
+{
+	if (c->valid && in6_equal(&c->dst, dst))
+		return;
+	c->dst = *dst;
+	c->valid = true;
+	c->session = device_session_for(dev, dst);
+	c->hop = c->session ? peer_path(c->session, now) : NULL;
+}
+
+/*
+ * Finds each packet's session and the hop its path goes through; drops and
+ * answers what cannot go: no way there, or too long for a relayed path (a
+ * Packet Too Big for that destination, which the kernel remembers).
+ */
 static void classify(struct device *dev, struct batch *b, uint64_t now)
 {
 	const struct in6_addr *self = device_addr(dev);
+	uint32_t rmtu = relay_mtu(dev->mtu);
+	struct tx_cache c = {0};
 
 	for (unsigned int i = 0; i < b->n; i++) {
 		const uint8_t *pkt = b->slot[i];
 		const struct in6_addr *dst = ipv6_dst(pkt);
 
 		b->peer[i] = NULL;
-		if (!alamesh_in_mesh(dst))
+		b->frame[i] = false;
+		if (!alamesh_in_mesh(dst) || in6_equal(dst, self))
 			continue;
 		if (!fwd_tun_source_ok(ipv6_src(pkt), self)) {
 			foreign_source(dev, pkt, now);
 			continue;
 		}
-		b->peer[i] = route_table_lookup(&dev->routes, dst);
-		if (!b->peer[i] && !in6_equal(dst, self))
-			reply_unreachable(dev, pkt, b->len[i], now);
+		lookup(dev, &c, dst, now);
+		if (!c.hop) {
+			reply(dev, pkt, b->len[i], 0, now);
+			continue;
+		}
+		if (c.hop != c.session && b->len[i] > rmtu) {
+			reply(dev, pkt, b->len[i], rmtu, now);
+			continue;
+		}
+		b->peer[i] = c.session;
+		b->hop[i] = c.hop;
 	}
 }
 

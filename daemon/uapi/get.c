@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "daemon/base/clock.h"
 #include "daemon/core/device.h"
 #include "daemon/base/textbuf.h"
 #include "daemon/uapi/get.h"
@@ -37,7 +38,14 @@ static void put_peer(struct textbuf *o, struct peer *p)
 	textbuf_printf(o, "preshared_key=%s\n", hex);
 	sodium_memzero(hex, sizeof(hex));
 	textbuf_printf(o, "protocol_version=1\n");
-	if (endpoint.sin6_family == AF_INET6)
+	/*
+	 * A member whose session is relayed has no endpoint to show, as wg(8)
+	 * shows a peer it has not reached: its handshake and transfer say it is
+	 * up. A static peer keeps its configured one (showconf reads it back).
+	 */
+	struct peer *hop = peer_path(p, now_mono());
+	bool relayed = p->from_registry && hop && hop != p;
+	if (endpoint.sin6_family == AF_INET6 && !relayed)
 		textbuf_printf(o, "endpoint=%s\n", udp_format(&endpoint, ep, sizeof(ep)));
 	textbuf_printf(o, "last_handshake_time_sec=%llu\n",
 		       (unsigned long long)(hs_ns / NSEC_PER_SEC));
@@ -74,5 +82,12 @@ int uapi_get_stats(struct device *dev, char **out, size_t *outlen)
 		       (unsigned long long)atomic_load(&dev->tun_foreign_source));
 	textbuf_printf(&o, "routing_from_outsider=%llu\n",
 		       (unsigned long long)atomic_load(&dev->routing_from_outsider));
+	textbuf_printf(&o, "e2e_source_refused=%llu\n",
+		       (unsigned long long)atomic_load(&dev->e2e_source_refused));
+	textbuf_printf(&o, "relay_refused=%llu\n",
+		       (unsigned long long)atomic_load(&dev->relay_refused));
+	textbuf_printf(&o, "relayed=%llu\n", (unsigned long long)atomic_load(&dev->relayed));
+	textbuf_printf(&o, "relay_notices=%llu\n",
+		       (unsigned long long)atomic_load(&dev->relay_notices));
 	return textbuf_answer(&o, out, outlen);
 }

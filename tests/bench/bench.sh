@@ -6,13 +6,18 @@
 #   yggdrasil     yggdrasil on both ends, peered over TCP on the veth (its default MTU)
 #   alamesh       alameshd on both ends (MTU 1420)
 #   alamesh-relay alameshd on A, B and C in a line A - B - C, where A and C
-#                 cannot reach each other's underlay: the routing protocol
-#                 sends A's packets for C through B, which decrypts and
-#                 seals each one again in its receive thread (measured A -> C)
-# each in fresh namespaces, for BENCH_SECONDS (default 10) seconds. Prints
+#                 cannot reach each other's underlay: A's session with C is
+#                 relayed by B, which opens each message of its own session
+#                 with A and seals it in its session with C, never the
+#                 end-to-end message inside (measured A -> C)
+#   alamesh-punched two members each behind its own masquerading NAT, with
+#                 two public members that relay their session first; they
+#                 punch through and go direct (measured once direct)
+# each in fresh namespaces, for BENCH_SECONDS (default 10) seconds
+# (BENCH_PHASES, a list of these names, runs only those). Prints
 # Gbit/s for each and the ratios of alamesh to the others. Exits non-zero if
 # any phase failed (the others are still measured and printed).
-# The relay's share of the direct figure is printed too.
+# The relayed and punched paths' shares of the direct figure are printed too.
 # shellcheck disable=SC2317  # the phases are called by name
 set -u
 # shellcheck source=tests/lib/netns.sh
@@ -21,9 +26,10 @@ set -u
 SECS=${BENCH_SECONDS:-10}
 case $SECS in '' | *[!0-9]* | 0) fail "BENCH_SECONDS must be a positive integer" ;; esac
 need_root
-need_tool ip iperf3 wg wireguard-go yggdrasil python3 ss git
+need_tool ip iperf3 wg wireguard-go yggdrasil python3 ss git nft
 
-PHASES=(veth wireguard-go yggdrasil alamesh alamesh-relay)
+# BENCH_PHASES picks some (the ratios need alamesh among them).
+read -ra PHASES <<<"${BENCH_PHASES:-veth wireguard-go yggdrasil alamesh alamesh-relay alamesh-punched}"
 declare -A GBPS=() RETR=()
 PHASE_NO=0
 
@@ -116,6 +122,49 @@ phase_alamesh-relay() {
 	cp "$NS_WORK/iperf.$NS_A.json" "$NS_WORK/iperf.alamesh-relay.json"
 }
 
+# alice and bob public on two subnets of "the internet" I; carol behind N1,
+# dave behind N2, each masquerading (nat_router). Their session starts
+# relayed by alice or bob and goes direct; measured carol -> dave once
+# carol's members view says so.
+phase_alamesh-punched() {
+	need_alamesh
+	local ni=$NS_PREFIX-pi na=$NS_PREFIX-pa nb=$NS_PREFIX-pb n1=$NS_PREFIX-p1 n2=$NS_PREFIX-p2
+	local nc=$NS_PREFIX-pc nd=$NS_PREFIX-pd ns w1 w2 v
+	for ns in "$ni" "$na" "$nb" "$n1" "$n2" "$nc" "$nd"; do ns_add "$ns"; done
+	must "I forwards" nsx "$ni" sysctl -qw net.ipv4.ip_forward=1
+	uplink "$ni" "$na" pwa 10.9.0 >/dev/null
+	uplink "$ni" "$nb" pwb 10.8.0 >/dev/null
+	w1=$(uplink "$ni" "$n1" pw1 10.7.0) && w2=$(uplink "$ni" "$n2" pw2 10.6.0) || exit 1
+	nat_lan "$n1" "$nc" 192.168.77.1 192.168.77.2
+	nat_router "$n1" "$NLAN" "$w1" ""
+	nat_lan "$n2" "$nd" 192.168.78.1 192.168.78.2
+	nat_router "$n2" "$NLAN" "$w2" ""
+	for v in MA MB MC MD; do new_node "$v"; done
+	registry_init
+	registry_member alice "$MA_PUB" 10.9.0.1:51820
+	registry_member bob "$MB_PUB" 10.8.0.1:51820
+	registry_member carol "$MC_PUB"
+	registry_member dave "$MD_PUB"
+	registry_publish "two public, two behind NATs"
+	registry_conf a "$(ifname pma)" "$MA_PRIV" 51820
+	registry_conf b "$(ifname pmb)" "$MB_PRIV" 51820
+	registry_conf c "$(ifname pmc)" "$MC_PRIV" 51820
+	registry_conf d "$(ifname pmd)" "$MD_PRIV" 51820
+	alameshd_start alameshd-a "$na" "$NS_WORK/a.conf" "$(ifname pma)" "$MA_ADDR"
+	alameshd_start alameshd-b "$nb" "$NS_WORK/b.conf" "$(ifname pmb)" "$MB_ADDR"
+	alameshd_start alameshd-c "$nc" "$NS_WORK/c.conf" "$(ifname pmc)" "$MC_ADDR"
+	alameshd_start alameshd-d "$nd" "$NS_WORK/d.conf" "$(ifname pmd)" "$MD_ADDR"
+	ping_until "$nc" "$MD_ADDR" 60 || fail "no ping carol -> dave"
+	ns_spawn pinger "$nc" ping -6 -i 0.2 "$MD_ADDR"
+	wait_for "path_of $(ifname pmc) dave | grep -q '^direct 10.6.0.1:'" 60 ||
+		fail "carol -> dave never direct: $("$ALAMESH" show "$(ifname pmc)" members)"
+	proc_stop pinger
+	iperf_server iperf "$nd"
+	iperf_gbps "$nc" "$MD_ADDR" "$SECS" >"$NS_WORK/result.alamesh-punched" ||
+		fail "iperf3 carol -> dave, punched"
+	cp "$NS_WORK/iperf.$nc.json" "$NS_WORK/iperf.alamesh-punched.json"
+}
+
 # Runs one phase in a subshell that tears its namespaces down however it
 # ends, so one failing phase does not stop the others.
 run_phase() {
@@ -160,9 +209,9 @@ echo "== iperf3 single TCP stream, ${SECS}s, $(nproc) CPUs, $(uname -r)"
 rc=0
 for p in "${PHASES[@]}"; do
 	if [ -n "${GBPS[$p]:-}" ]; then
-		printf '%-14s %8s Gbit/s  %8s TCP retransmits\n' "$p" "${GBPS[$p]}" "${RETR[$p]}"
+		printf '%-16s %8s Gbit/s  %8s TCP retransmits\n' "$p" "${GBPS[$p]}" "${RETR[$p]}"
 	else
-		printf '%-14s %8s\n' "$p" "FAILED"
+		printf '%-16s %8s\n' "$p" "FAILED"
 		rc=1
 	fi
 done
@@ -175,9 +224,11 @@ for other in wireguard-go yggdrasil; do
 		printf 'alamesh/%-13s n/a\n' "$other"
 	fi
 done
-r=${GBPS[alamesh-relay]:-}
-if [ -n "$m" ] && [ -n "$r" ]; then
-	printf 'relay/direct          %s\n' "$(ratio "$r" "$m")"
-fi
+for path in relay punched; do
+	r=${GBPS[alamesh-$path]:-}
+	if [ -n "$m" ] && [ -n "$r" ]; then
+		printf '%-21s %s\n' "$path/direct" "$(ratio "$r" "$m")"
+	fi
+done
 [ -n "$m" ] || echo "alamesh: FAILED (see above); the other figures are valid" >&2
 exit "$rc"

@@ -35,48 +35,73 @@ static void check_error(const uint8_t *out, size_t n, size_t cap, const uint8_t 
 		__builtin_trap();
 }
 
-/* Routes for the addresses whose last byte is below 0xc0: to peer 1 if odd, else peer 2. */
+/*
+ * Sessions for the addresses whose last byte is below 0xc0: peer 1 if odd,
+ * else peer 2, relayed (a smaller MTU) when bit 1 is set; peer 2 is a device
+ * we connect; peer 1's session carries the addresses ending in 0x55.
+ */
 static int peers[3];
 
-static void *lookup(void *ctx, const struct in6_addr *a)
+static void *lookup(void *ctx, const struct in6_addr *a, uint32_t *mtu)
 {
 	(void)ctx;
 	if (a->s6_addr[15] >= 0xc0)
 		return NULL;
+	*mtu = a->s6_addr[15] & 2 ? 1280 : 1420;
 	return &peers[1 + (a->s6_addr[15] & 1)];
 }
 
-static void check_classify(const uint8_t *data, size_t size, bool is_router)
+static bool carries(void *ctx, const void *peer, const struct in6_addr *src)
+{
+	(void)ctx;
+	return peer == &peers[1] && src->s6_addr[15] == 0x55;
+}
+
+static bool hosted(void *ctx, const void *peer)
+{
+	(void)ctx;
+	return peer == &peers[2];
+}
+
+static void check_classify(const uint8_t *data, size_t size, bool gateway)
 {
 	static uint8_t out[1400];
 	struct in6_addr self = {.s6_addr = {0xfc, 0x12, 0x34}};
 	struct in6_addr sender = {.s6_addr = {0xfd, [15] = 1}}; /* peer 1 */
-	struct fwd_env env = {.self = &self, .mtu = 1280, .lookup = lookup};
-	struct fwd_from from = {.peer = &peers[1], .addr = &sender, .is_router = is_router};
+	struct fwd_env env = {
+	    .self = &self, .lookup = lookup, .carries = carries, .hosted = hosted};
+	struct fwd_from from = {.peer = &peers[1], .addr = &sender, .gateway = gateway};
 	size_t len = ipv6_packet_len(data, size);
 	const char *why = NULL;
 	void *next = &peers[0];
+	uint32_t mtu = 0;
 
 	if (!len)
 		return;
-	enum fwd_verdict v = fwd_classify(&env, &from, data, len, &next, &why);
+	enum fwd_verdict v = fwd_classify(&env, &from, data, len, &next, &mtu, &why);
+	bool own = memcmp(data + 8, &sender, 16) == 0 ||
+		   ((data[8] & 0xfe) == 0xfc && data[8 + 15] == 0x55);
 	switch (v) {
 	case FWD_DROP:
 		if (!why)
 			__builtin_trap();
 		break;
 	case FWD_DELIVER:
-		if (memcmp(data + 24, &self, 16) != 0)
+		if (memcmp(data + 24, &self, 16) != 0 || !own)
 			__builtin_trap();
 		break;
 	case FWD_FORWARD:
-		if (!next || next == from.peer || data[7] <= 1 || len > env.mtu)
+		if (!next || next == from.peer || data[7] <= 1 || len > mtu || !own ||
+		    (!gateway && next != &peers[2]))
 			__builtin_trap();
 		break;
+	case FWD_TOO_BIG:
+		if (mtu < 1280 || len <= mtu)
+			__builtin_trap();
+		/* fall through */
 	case FWD_UNREACHABLE:
 	case FWD_TIME_EXCEEDED:
-	case FWD_TOO_BIG:
-		if (!next || icmp6_error(out, sizeof(out), data, len, &self, 1, 0, 0) == 0)
+		if (!next || !own || icmp6_error(out, sizeof(out), data, len, &self, 1, 0, 0) == 0)
 			__builtin_trap();
 		break;
 	default:

@@ -11,10 +11,14 @@
 # on the wire that:
 #   ping A -> C goes through B, both ways;
 #   traceroute6 from A to C names B's mesh address as the first hop and C
-#   as the second (B answers the probe of hop limit 1 with Time Exceeded);
+#   as the second (B, where the relayed message's hop limit runs out, sends
+#   A a notice, and A's daemon answers its host with Time Exceeded from B);
 #   a ping from A with hop limit 1 gets Time Exceeded from B;
 #   iperf3 moves data from A to C and from C to A through B;
 #   B counts the relayed bytes;
+#   C's session with A is end to end: it has a handshake and the transfer,
+#   and no endpoint; B counts the relayed messages it passed on unopened
+#   and the notices it sent for the expired hop limits;
 #   a packet A's host sends from C's address (put on A's interface) does
 #   not reach B, and A counts it in `alamesh show IFACE stats`.
 set -u
@@ -92,6 +96,22 @@ b_rx_after=$(nsx "$NS_B" wg show "$IB" transfer | awk -v k="$MA_PUB" '$1 == k {p
 [ $((b_rx_after - b_rx_before)) -gt 10000000 ] ||
 	fail "B received only $((b_rx_after - b_rx_before)) bytes from A during the transfer"
 pass "iperf3 both ways through B"
+
+step "one session A - C, end to end, whose messages B relays unopened"
+# C has a session with A itself: a handshake, and the transfer above, though
+# no datagram of A's ever reached C's underlay. Relayed, it has no endpoint.
+hs=$(nsx "$NS_C" wg show "$IC" latest-handshakes | awk -v k="$MA_PUB" '$1 == k {print $2}')
+rx=$(nsx "$NS_C" wg show "$IC" transfer | awk -v k="$MA_PUB" '$1 == k {print $2}')
+ep=$(nsx "$NS_C" wg show "$IC" endpoints | awk -v k="$MA_PUB" '$1 == k {print $2}')
+info "C's session with A: handshake at ${hs:-none}, ${rx:-0} bytes received, endpoint ${ep:-none}"
+[ "${hs:-0}" -gt 0 ] || fail "C has no handshake with A: $(nsx "$NS_C" wg show "$IC")"
+[ "${rx:-0}" -gt 10000000 ] || fail "C received ${rx:-0} bytes in its session with A"
+[ "$ep" = "(none)" ] || fail "C shows an endpoint for A, whose session is relayed: $ep"
+relayed=$("$ALAMESH" show "$IB" stats | awk -F': ' '$1 == "relayed" {print $2}')
+[ "${relayed:-0}" -gt 10000 ] || fail "B passed on ${relayed:-0} relayed messages"
+notices=$("$ALAMESH" show "$IB" stats | awk -F': ' '$1 == "relay_notices" {print $2}')
+[ "${notices:-0}" -ge 2 ] || fail "B sent ${notices:-0} notices for the expired hop limits"
+pass "C's session with A: a handshake and ${rx} bytes; B relayed $relayed messages, sent $notices notices"
 
 step "A puts C's address on its interface and sends from it: nothing reaches B"
 # B is A's neighbour and a router of the mesh, so B's receive rule alone

@@ -34,39 +34,11 @@ A4=10.9.0.1 B4=10.8.0.1 N4=10.7.0.1 NL4=192.168.77.1 C4=192.168.77.2
 
 step "the underlay: A and B on two subnets, N's public side on a third, C behind N"
 must "I forwards IPv4" nsx "$NI" sysctl -qw net.ipv4.ip_forward=1
-# uplink NS SUFFIX NET: NS at NET.1/24, I at NET.254, NS's default route via I; prints NS's end.
-uplink() {
-	local ns=$1 net=$3 v p
-	v=$(ifname "$2") && p=$(ifname "$2p") || exit 1
-	ip link add "$v" netns "$ns" type veth peer name "$p" netns "$NI" || fail "veth $v"
-	must "addr $net.1" ip -n "$ns" addr add "$net.1/24" dev "$v"
-	must "addr $net.254" ip -n "$NI" addr add "$net.254/24" dev "$p"
-	must "up $v" ip -n "$ns" link set "$v" up
-	must "up $p" ip -n "$NI" link set "$p" up
-	must "default route of $ns" ip -n "$ns" route add default via "$net.254"
-	printf '%s\n' "$v"
-}
-uplink "$NA" wa 10.9.0 >/dev/null
-uplink "$NB" wb 10.8.0 >/dev/null
-NWAN=$(uplink "$NN" wn 10.7.0) || exit 1
+uplink "$NI" "$NA" wa 10.9.0 >/dev/null
+uplink "$NI" "$NB" wb 10.8.0 >/dev/null
+NWAN=$(uplink "$NI" "$NN" wn 10.7.0) || exit 1
 nat_lan "$NN" "$NC" "$NL4" "$C4"
-nat_rules() { # MODE: "" (keeps the port when it can) or "fully-random"
-	nsx "$NN" nft -f - <<EOF || fail "N's nftables ruleset ($1)"
-flush ruleset
-table ip nat {
-	chain postrouting {
-		type nat hook postrouting priority srcnat; policy accept;
-		oifname "$NWAN" masquerade $1
-	}
-	chain forward {
-		type filter hook forward priority filter; policy drop;
-		ct state established,related accept
-		iifname "$NLAN" oifname "$NWAN" accept
-	}
-}
-EOF
-}
-nat_rules ""
+nat_router "$NN" "$NLAN" "$NWAN" ""
 wait_for "ip netns exec $NA ping -c1 -W1 $B4" 10 || fail "underlay A -> B"
 wait_for "ip netns exec $NC ping -c1 -W1 $A4" 10 || fail "underlay C -> A through the NAT"
 wait_for "ip netns exec $NC ping -c1 -W1 $B4" 10 || fail "underlay C -> B through the NAT"
@@ -80,21 +52,13 @@ registry_member alice "$MA_PUB" "$A4:51820"
 registry_member bob "$MB_PUB" "$B4:51820"
 registry_member carol "$MC_PUB"
 registry_publish "alice, bob, and carol behind NAT"
-conf() { # NAME IFNAME PRIV PORT
-	alameshd_conf "$NS_WORK/$1.conf" "$2" "$3" "$4"
-	registry_section "$NS_WORK/$1.conf" "file://$REG" "$NS_WORK/cache-$1"
-	"$ALAMESHD" -t -c "$NS_WORK/$1.conf" || fail "-t refuses $1.conf"
-}
-conf a "$IA" "$MA_PRIV" 51820
-conf b "$IB" "$MB_PRIV" 51820
-conf c "$IC" "$MC_PRIV" 51820
+registry_conf a "$IA" "$MA_PRIV" 51820
+registry_conf b "$IB" "$MB_PRIV" 51820
+registry_conf c "$IC" "$MC_PRIV" 51820
 alameshd_start alameshd-a "$NA" "$NS_WORK/a.conf" "$IA" "$MA_ADDR"
 alameshd_start alameshd-b "$NB" "$NS_WORK/b.conf" "$IB" "$MB_ADDR"
 alameshd_start alameshd-c "$NC" "$NS_WORK/c.conf" "$IC" "$MC_ADDR"
 
-nat_of() { # IFACE KEY: a line of alamesh show IFACE nat
-	"$ALAMESH" show "$1" nat | awk -F': ' -v k="$2" '$1 == k {print $2; exit}'
-}
 wait_for "[ \"\$(nat_of $IC nat)\" = cone ]" 30 ||
 	fail "carol's NAT is not seen as cone: $("$ALAMESH" show "$IC" nat 2>&1)"
 info "carol: $("$ALAMESH" show "$IC" nat | tr '\n' ' ')"
@@ -119,8 +83,8 @@ pass "alice and bob: no NAT, at their own endpoints"
 
 step "N maps each destination apart (random-fully); carol starts afresh on port 51821"
 proc_stop alameshd-c
-nat_rules fully-random
-conf c "$IC" "$MC_PRIV" 51821
+nat_router "$NN" "$NLAN" "$NWAN" fully-random
+registry_conf c "$IC" "$MC_PRIV" 51821
 alameshd_start alameshd-c "$NC" "$NS_WORK/c.conf" "$IC" "$MC_ADDR"
 wait_for "[ \"\$(nat_of $IC nat)\" = symmetric ]" 30 ||
 	fail "carol's NAT is not seen as symmetric: $("$ALAMESH" show "$IC" nat 2>&1)"

@@ -370,6 +370,21 @@ new_node() {
 	printf -v "${v}_KEYFILE" '%s' "$NS_WORK/$v.key"
 }
 
+# uplink INET NS SUFFIX NET: a link from NS to the router INET ("the
+# internet"): NS at NET.1/24, INET at NET.254, NS's default route through
+# INET; prints NS's end.
+uplink() {
+	local inet=$1 ns=$2 net=$4 v p
+	v=$(ifname "$3") && p=$(ifname "$3p") || exit 1
+	ip link add "$v" netns "$ns" type veth peer name "$p" netns "$inet" || fail "veth $v"
+	must "addr $net.1" ip -n "$ns" addr add "$net.1/24" dev "$v"
+	must "addr $net.254" ip -n "$inet" addr add "$net.254/24" dev "$p"
+	must "up $v" ip -n "$ns" link set "$v" up
+	must "up $p" ip -n "$inet" link set "$p" up
+	must "default route of $ns" ip -n "$ns" route add default via "$net.254"
+	printf '%s\n' "$v"
+}
+
 # nat_lan NAT HOST NAT_ADDR HOST_ADDR: a LAN (/24) from the router NAT to
 # HOST behind it, HOST's default route through NAT, which forwards IPv4;
 # sets NLAN and CLAN to NAT's and HOST's ends.
@@ -383,6 +398,43 @@ nat_lan() {
 	must "LAN up C" ip -n "$host" link set "$CLAN" up
 	must "C's default route" ip -n "$host" route add default via "$3"
 	must "N forwards IPv4" nsx "$nat" sysctl -qw net.ipv4.ip_forward=1
+}
+
+# nat_router NS LAN WAN MODE [OTHER]: NS's nftables, a home router's: it
+# masquerades what goes out of WAN (MODE "" keeps the port when it can,
+# "fully-random" maps each destination apart); forwards only what the LAN
+# opened (and, where the LAN is a bridge that hands its frames to the
+# firewall, what stays on it); and takes nothing unasked from the WAN for
+# itself (a probe that reached the router's own stack would hold the port
+# its LAN host's answer needs, and the NAT would map that answer
+# elsewhere). Counts, as to_other, what goes towards OTHER.
+nat_router() {
+	nsx "$1" nft -f - <<EOF || fail "nftables of $1 ($4)"
+flush ruleset
+table ip nat {
+	chain postrouting {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname "$3" masquerade $4
+	}
+	chain input {
+		type filter hook input priority filter; policy accept;
+		iifname "$3" ct state new drop
+	}
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+		ip daddr ${5:-0.0.0.0} counter name to_other
+		ct state established,related accept
+		iifname "$2" oifname { "$2", "$3" } accept
+	}
+	counter to_other {}
+}
+EOF
+}
+
+# to_other NS: packets NS's LAN sent towards nat_router's OTHER.
+to_other() {
+	nsx "$1" nft -j list counter ip nat to_other |
+		python3 -c 'import json,sys; print([o["counter"]["packets"] for o in json.load(sys.stdin)["nftables"] if "counter" in o][0])'
 }
 
 # ---- alameshd ----------------------------------------------------------------
@@ -413,7 +465,7 @@ alameshd_conf_peer() {
 # until its TUN is up with ADDR on it.
 alameshd_start() {
 	local name=$1 ns=$2 conf=$3 ifname=$4 addr=$5
-	ns_spawn "$name" "$ns" "$ALAMESHD" -c "$conf"
+	ns_spawn "$name" "$ns" "$ALAMESHD" ${ALAMESHD_DEBUG:+-v} -c "$conf"
 	if ! wait_for "ip -n $ns -6 addr show dev $ifname | grep -q ' $addr/128'" 10; then
 		proc_alive "$name" || fail "$name exited at start-up"
 		fail "$name: no $ifname with $addr/128 after 10 s"
@@ -434,14 +486,15 @@ alameshd_pair_start() {
 	alameshd_start alameshd-b "$NS_B" "$NS_WORK/b.conf" "$IB" "$MB_ADDR"
 }
 
-# alameshd_line_start: alameshd-a, -b and -c (nodes MA, MB, MC) on the line
+# alameshd_line_start [BIN_B]: alameshd-a, -b and -c (nodes MA, MB, MC) on the line
 # netns_line made, linked by static peers A <-> B and B <-> C (with
 # keepalives), and a registry (a bare git repository read over file://)
 # that lists all three as members without endpoints: it peers no one more,
 # but origin validation takes routes only for members, static peers and
 # ourselves, so without it A would refuse a route to C. Sets IA IB IC.
+# With BIN_B, B runs that daemon instead (a relay built to misbehave).
 alameshd_line_start() {
-	local n
+	local n bin_b=${1:-$ALAMESHD}
 	IA=$(ifname la) && IB=$(ifname lb) && IC=$(ifname lc) || exit 1
 	registry_init
 	registry_member a "$MA_PUB"
@@ -460,7 +513,7 @@ alameshd_line_start() {
 		"$ALAMESHD" -t -c "$NS_WORK/$n.conf" || fail "-t refuses $n.conf"
 	done
 	alameshd_start alameshd-a "$NS_A" "$NS_WORK/a.conf" "$IA" "$MA_ADDR"
-	alameshd_start alameshd-b "$NS_B" "$NS_WORK/b.conf" "$IB" "$MB_ADDR"
+	ALAMESHD=$bin_b alameshd_start alameshd-b "$NS_B" "$NS_WORK/b.conf" "$IB" "$MB_ADDR"
 	alameshd_start alameshd-c "$NS_C" "$NS_WORK/c.conf" "$IC" "$MC_ADDR"
 }
 
@@ -481,6 +534,24 @@ registry_init() {
 registry_section() {
 	printf '\n[Registry]\nURL = %s\nBranch = main\nInterval = 1h\nCacheDir = %s\n' \
 		"$2" "$3" >>"$1"
+}
+
+# registry_conf NAME IFNAME PRIV PORT: $NS_WORK/NAME.conf, an [Interface]
+# and the [Registry] of REG, which -t must take.
+registry_conf() {
+	alameshd_conf "$NS_WORK/$1.conf" "$2" "$3" "$4"
+	registry_section "$NS_WORK/$1.conf" "file://$REG" "$NS_WORK/cache-$1"
+	"$ALAMESHD" -t -c "$NS_WORK/$1.conf" || fail "-t refuses $1.conf"
+}
+
+# path_of IFACE MEMBER: the path column of alamesh show IFACE members.
+path_of() {
+	"$ALAMESH" show "$1" members | awk -F'\t' -v m="$2" '$1 == m {print $6}'
+}
+
+# nat_of IFACE KEY: the value of KEY in alamesh show IFACE nat.
+nat_of() {
+	"$ALAMESH" show "$1" nat | awk -F': ' -v k="$2" '$1 == k {print $2; exit}'
 }
 
 # registry_member NAME PUB [ENDPOINT...]: writes members/NAME.conf in SRC.

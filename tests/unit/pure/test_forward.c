@@ -16,18 +16,24 @@
 #include "daemon/datapath/forward.h"
 #include "daemon/base/packet.h"
 
-/* Three peers: A (a stock peer or a router, as the test says), B and C. */
-static int peer_a, peer_b, peer_c;
+/*
+ * Peers: A (the session a packet comes out of: a member, or a stock device
+ * we connect, as the test says), B and C (members), P (a stock device we
+ * connect, Via us).
+ */
+static int peer_a, peer_b, peer_c, peer_p;
 
 struct route {
 	const char *addr;
 	void *peer;
+	bool relayed; /* the session's path goes through another member */
 };
 
 struct table {
 	struct route r[8];
 	unsigned int n;
 	unsigned int lookups;
+	const char *carried; /* a device address whose Via names A */
 };
 
 static struct in6_addr addr(const char *s)
@@ -38,24 +44,46 @@ static struct in6_addr addr(const char *s)
 	return a;
 }
 
-static void *lookup(void *ctx, const struct in6_addr *a)
+#define MTU 1420
+
+static void *lookup(void *ctx, const struct in6_addr *a, uint32_t *mtu)
 {
 	struct table *t = ctx;
 
 	t->lookups++;
 	for (unsigned int i = 0; i < t->n; i++) {
 		struct in6_addr x = addr(t->r[i].addr);
-		if (in6_equal(&x, a))
+		if (in6_equal(&x, a)) {
+			*mtu = t->r[i].relayed ? MTU - 68 : MTU;
 			return t->r[i].peer;
+		}
 	}
 	return NULL;
+}
+
+static bool carries(void *ctx, const void *peer, const struct in6_addr *src)
+{
+	struct table *t = ctx;
+	struct in6_addr c;
+
+	if (peer != &peer_a || !t->carried)
+		return false;
+	c = addr(t->carried);
+	return in6_equal(&c, src);
+}
+
+static bool hosted(void *ctx, const void *peer)
+{
+	(void)ctx;
+	return peer == &peer_p;
 }
 
 #define SELF   "fc00::5e1f"
 #define ADDR_A "fcaa::a"
 #define ADDR_B "fcbb::b"
 #define ADDR_C "fccc::c"
-#define ADDR_D "fcdd::d" /* a member behind B */
+#define ADDR_D "fcdd::d" /* a device whose Via names A */
+#define ADDR_P "fcee::1" /* a device we connect */
 
 struct fixture {
 	struct table t;
@@ -64,6 +92,7 @@ struct fixture {
 	struct fwd_from from; /* A */
 	uint8_t pkt[2000];
 	size_t len;
+	uint32_t mtu;
 };
 
 static int setup(void **state)
@@ -71,13 +100,18 @@ static int setup(void **state)
 	static struct fixture f;
 
 	memset(&f, 0, sizeof(f));
-	f.t = (struct table){
-	    .r = {{ADDR_A, &peer_a}, {ADDR_B, &peer_b}, {ADDR_C, &peer_c}, {ADDR_D, &peer_b}},
-	    .n = 4};
+	f.t = (struct table){.r = {{ADDR_A, &peer_a, false},
+				   {ADDR_B, &peer_b, false},
+				   {ADDR_C, &peer_c, true},
+				   {ADDR_D, &peer_a, false},
+				   {ADDR_P, &peer_p, false}},
+			     .n = 5};
 	f.self = addr(SELF);
 	f.a = addr(ADDR_A);
-	f.env = (struct fwd_env){.self = &f.self, .mtu = 1420, .lookup = lookup, .ctx = &f.t};
-	f.from = (struct fwd_from){.peer = &peer_a, .addr = &f.a, .is_router = false};
+	f.env = (struct fwd_env){
+	    .self = &f.self, .lookup = lookup, .carries = carries, .hosted = hosted, .ctx = &f.t};
+	/* A stock device we connect, unless the test makes it a member. */
+	f.from = (struct fwd_from){.peer = &peer_a, .addr = &f.a, .gateway = true};
 	*state = &f;
 	return 0;
 }
@@ -105,7 +139,7 @@ static void make(struct fixture *f, const char *src, const char *dst, uint8_t hl
 static enum fwd_verdict run(struct fixture *f, void **next)
 {
 	const char *why = NULL;
-	enum fwd_verdict v = fwd_classify(&f->env, &f->from, f->pkt, f->len, next, &why);
+	enum fwd_verdict v = fwd_classify(&f->env, &f->from, f->pkt, f->len, next, &f->mtu, &why);
 
 	if (v == FWD_DROP)
 		assert_non_null(why);
@@ -119,7 +153,7 @@ static void test_deliver_from_the_peer_itself(void **state)
 
 	make(f, ADDR_A, SELF, 64, IPPROTO_UDP, 20);
 	assert_int_equal(run(f, &next), FWD_DELIVER);
-	/* The peer's own source needs no route lookup, nor does our own destination. */
+	/* The session's own source needs no lookup, nor does our own destination. */
 	assert_int_equal(f->t.lookups, 0);
 	/* The hop limit does not matter at the destination. */
 	make(f, ADDR_A, SELF, 0, IPPROTO_UDP, 20);
@@ -139,56 +173,77 @@ static void test_not_ipv6(void **state)
 	assert_int_equal(run(f, &next), FWD_DROP);
 }
 
-/* A stock peer (no routing) may only send as itself, wherever to. */
-static void test_stock_peer_sends_as_itself_only(void **state)
+/*
+ * The cryptokey rule, end to end: a session sends as its own key's
+ * address only, member or device, router or not, whatever the destination.
+ */
+static void test_session_sends_as_itself_only(void **state)
+{
+	struct fixture *f = *state;
+	const char *why = NULL;
+	void *next;
+
+	for (int member = 0; member < 2; member++) {
+		f->from.gateway = !member;
+		const char *srcs[] = {ADDR_C, ADDR_B, SELF, "::", "2001:db8::1", ADDR_P};
+		for (size_t i = 0; i < sizeof(srcs) / sizeof(srcs[0]); i++) {
+			make(f, srcs[i], SELF, 64, IPPROTO_UDP, 20);
+			assert_int_equal(
+			    fwd_classify(&f->env, &f->from, f->pkt, f->len, &next, &f->mtu, &why),
+			    FWD_DROP);
+			assert_ptr_equal(why, fwd_why_source);
+			make(f, srcs[i], ADDR_P, 64, IPPROTO_UDP, 20);
+			assert_int_equal(run(f, &next), FWD_DROP);
+		}
+	}
+}
+
+/* A device whose member file's Via names A's member: A's session may carry it. */
+static void test_via_device(void **state)
 {
 	struct fixture *f = *state;
 	void *next;
 
-	make(f, ADDR_C, SELF, 64, IPPROTO_UDP, 20); /* a known member, but not A */
+	f->from.gateway = false;
+	make(f, ADDR_D, SELF, 64, IPPROTO_UDP, 20);
 	assert_int_equal(run(f, &next), FWD_DROP);
-	make(f, ADDR_C, ADDR_B, 64, IPPROTO_UDP, 20);
+	f->t.carried = ADDR_D;
+	assert_int_equal(run(f, &next), FWD_DELIVER);
+	/* B's session may not. */
+	f->from.peer = &peer_b;
 	assert_int_equal(run(f, &next), FWD_DROP);
-	/* As itself, through us: forwarded (a phone whose gateway we are). */
+}
+
+/* A member's packets for another member are for their own session: never passed on. */
+static void test_member_sends_end_to_end(void **state)
+{
+	struct fixture *f = *state;
+	void *next;
+
+	f->from.gateway = false;
+	make(f, ADDR_A, ADDR_B, 64, IPPROTO_TCP, 20);
+	assert_int_equal(run(f, &next), FWD_DROP);
+	assert_null(next);
+	make(f, ADDR_A, "fcee::e", 64, IPPROTO_TCP, 20); /* no session: no answer either */
+	assert_int_equal(run(f, &next), FWD_DROP);
+	/* To a device we connect: passed on. */
+	make(f, ADDR_A, ADDR_P, 64, IPPROTO_TCP, 20);
+	assert_int_equal(run(f, &next), FWD_FORWARD);
+	assert_ptr_equal(next, &peer_p);
+}
+
+/* A device we connect reaches any member's session through us. */
+static void test_device_goes_on(void **state)
+{
+	struct fixture *f = *state;
+	void *next;
+
 	make(f, ADDR_A, ADDR_B, 64, IPPROTO_UDP, 20);
 	assert_int_equal(run(f, &next), FWD_FORWARD);
 	assert_ptr_equal(next, &peer_b);
-}
-
-static void test_router_relays_members(void **state)
-{
-	struct fixture *f = *state;
-	void *next;
-
-	f->from.is_router = true;
-	make(f, ADDR_C, SELF, 64, IPPROTO_TCP, 20);
-	assert_int_equal(run(f, &next), FWD_DELIVER);
-	make(f, ADDR_D, ADDR_C, 64, IPPROTO_TCP, 20);
+	make(f, ADDR_A, ADDR_C, 64, IPPROTO_UDP, 20);
 	assert_int_equal(run(f, &next), FWD_FORWARD);
 	assert_ptr_equal(next, &peer_c);
-	make(f, ADDR_A, ADDR_C, 64, IPPROTO_TCP, 20); /* its own address still counts */
-	assert_int_equal(run(f, &next), FWD_FORWARD);
-}
-
-static void test_router_source_rules(void **state)
-{
-	struct fixture *f = *state;
-	void *next;
-
-	f->from.is_router = true;
-	/* Not a member we know (no route). */
-	make(f, "fcee::e", SELF, 64, IPPROTO_UDP, 20);
-	assert_int_equal(run(f, &next), FWD_DROP);
-	/* Outside the mesh, even with a route (the table never holds one). */
-	f->t.r[f->t.n++] = (struct route){"2001:db8::1", &peer_b};
-	make(f, "2001:db8::1", SELF, 64, IPPROTO_UDP, 20);
-	assert_int_equal(run(f, &next), FWD_DROP);
-	/* Our own address coming back, even with a route to it. */
-	f->t.r[f->t.n++] = (struct route){SELF, &peer_b};
-	make(f, SELF, ADDR_C, 64, IPPROTO_UDP, 20);
-	assert_int_equal(run(f, &next), FWD_DROP);
-	make(f, "::", SELF, 64, IPPROTO_UDP, 20);
-	assert_int_equal(run(f, &next), FWD_DROP);
 }
 
 static void test_destination_outside_the_mesh(void **state)
@@ -211,7 +266,7 @@ static void test_no_route_is_unreachable(void **state)
 
 	make(f, ADDR_A, "fcee::e", 64, IPPROTO_UDP, 20);
 	assert_int_equal(run(f, &next), FWD_UNREACHABLE);
-	assert_ptr_equal(next, &peer_a); /* back along the source's route */
+	assert_ptr_equal(next, &peer_a); /* back into the source's session */
 	/* Before the hop limit: a route that does not exist is the answer at any hop limit. */
 	make(f, ADDR_A, "fcee::e", 1, IPPROTO_UDP, 20);
 	assert_int_equal(run(f, &next), FWD_UNREACHABLE);
@@ -222,7 +277,7 @@ static void test_route_back_to_the_sender_is_unreachable(void **state)
 	struct fixture *f = *state;
 	void *next;
 
-	f->t.r[f->t.n++] = (struct route){"fcee::e", &peer_a};
+	f->t.r[f->t.n++] = (struct route){"fcee::e", &peer_a, false};
 	make(f, ADDR_A, "fcee::e", 64, IPPROTO_UDP, 20);
 	assert_int_equal(run(f, &next), FWD_UNREACHABLE);
 	assert_ptr_equal(next, &peer_a);
@@ -243,23 +298,25 @@ static void test_hop_limit(void **state)
 	assert_ptr_equal(next, &peer_a);
 	make(f, ADDR_A, ADDR_C, 0, IPPROTO_UDP, 20);
 	assert_int_equal(run(f, &next), FWD_TIME_EXCEEDED);
-	/* From a router, the error goes along the source's route, not to the router. */
-	f->from.is_router = true;
-	make(f, ADDR_D, ADDR_C, 1, IPPROTO_UDP, 20);
-	assert_int_equal(run(f, &next), FWD_TIME_EXCEEDED);
-	assert_ptr_equal(next, &peer_b);
 }
 
+/* The MTU is the path's: a relayed one takes 68 bytes less. */
 static void test_too_big(void **state)
 {
 	struct fixture *f = *state;
 	void *next;
 
-	make(f, ADDR_A, ADDR_C, 64, IPPROTO_TCP, 1420 - IPV6_HDR_LEN);
+	make(f, ADDR_A, ADDR_B, 64, IPPROTO_TCP, MTU - IPV6_HDR_LEN);
 	assert_int_equal(run(f, &next), FWD_FORWARD);
-	make(f, ADDR_A, ADDR_C, 64, IPPROTO_TCP, 1421 - IPV6_HDR_LEN);
+	make(f, ADDR_A, ADDR_B, 64, IPPROTO_TCP, MTU + 1 - IPV6_HDR_LEN);
 	assert_int_equal(run(f, &next), FWD_TOO_BIG);
 	assert_ptr_equal(next, &peer_a);
+	assert_int_equal(f->mtu, MTU);
+	make(f, ADDR_A, ADDR_C, 64, IPPROTO_TCP, MTU - 68 - IPV6_HDR_LEN);
+	assert_int_equal(run(f, &next), FWD_FORWARD);
+	make(f, ADDR_A, ADDR_C, 64, IPPROTO_TCP, MTU - 67 - IPV6_HDR_LEN);
+	assert_int_equal(run(f, &next), FWD_TOO_BIG);
+	assert_int_equal(f->mtu, MTU - 68);
 	/* For us, any size the tunnel carried. */
 	make(f, ADDR_A, SELF, 64, IPPROTO_TCP, 1500);
 	assert_int_equal(run(f, &next), FWD_DELIVER);
@@ -287,7 +344,7 @@ static void test_no_route_back(void **state)
 	struct fixture *f = *state;
 	void *next;
 
-	/* A's own route is gone (say, replaced while its packets were in flight). */
+	/* A's own session is gone (say, replaced while its packets were in flight). */
 	f->t.r[0].addr = "fcaa::aaaa";
 	make(f, ADDR_A, ADDR_C, 64, IPPROTO_UDP, 20);
 	assert_int_equal(run(f, &next), FWD_FORWARD);
@@ -330,9 +387,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup(test_deliver_from_the_peer_itself, setup),
 	    cmocka_unit_test_setup(test_not_ipv6, setup),
-	    cmocka_unit_test_setup(test_stock_peer_sends_as_itself_only, setup),
-	    cmocka_unit_test_setup(test_router_relays_members, setup),
-	    cmocka_unit_test_setup(test_router_source_rules, setup),
+	    cmocka_unit_test_setup(test_session_sends_as_itself_only, setup),
+	    cmocka_unit_test_setup(test_via_device, setup),
+	    cmocka_unit_test_setup(test_member_sends_end_to_end, setup),
+	    cmocka_unit_test_setup(test_device_goes_on, setup),
 	    cmocka_unit_test_setup(test_destination_outside_the_mesh, setup),
 	    cmocka_unit_test_setup(test_no_route_is_unreachable, setup),
 	    cmocka_unit_test_setup(test_route_back_to_the_sender_is_unreachable, setup),

@@ -193,6 +193,38 @@ static void test_expired_keypair(void **state)
 			 WG_OPEN_OK);
 }
 
+/*
+ * A message we sealed, brought back (a relay's notice), opens under our own
+ * send key: only ours, whole, and never under the peer's key.
+ */
+static void test_open_sent(void **state)
+{
+	uint8_t buf[BUFSZ], copy[BUFSZ];
+	size_t plen;
+	(void)state;
+
+	memset(buf + sizeof(struct wg_msg_data), 0x3c, 100);
+	size_t n = wg_transport_seal(buf, 100, MTU, a.kp, 5);
+	memcpy(copy, buf, n);
+	assert_true(wg_transport_open_sent(a.kp, buf, n, &plen));
+	assert_int_equal(plen, 112); /* padded */
+	assert_int_equal(buf[sizeof(struct wg_msg_data)], 0x3c);
+	assert_int_equal(buf[sizeof(struct wg_msg_data) + 99], 0x3c);
+	/* Under the receiving side's keypair: not its own message. */
+	memcpy(buf, copy, n);
+	assert_false(wg_transport_open_sent(b.kp, buf, n, &plen));
+	/* Tampered, cut, or another receiver index. */
+	memcpy(buf, copy, n);
+	buf[n - 1] ^= 1;
+	assert_false(wg_transport_open_sent(a.kp, buf, n, &plen));
+	memcpy(buf, copy, n);
+	assert_false(wg_transport_open_sent(a.kp, buf, n - 1, &plen));
+	assert_false(wg_transport_open_sent(a.kp, buf, WG_DATA_OVERHEAD - 1, &plen));
+	memcpy(buf, copy, n);
+	buf[4] ^= 1;
+	assert_false(wg_transport_open_sent(a.kp, buf, n, &plen));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -201,6 +233,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_replayed_and_reordered, session, end_session),
 	    cmocka_unit_test_setup_teardown(test_too_old, session, end_session),
 	    cmocka_unit_test_setup_teardown(test_expired_keypair, session, end_session),
+	    cmocka_unit_test_setup_teardown(test_open_sent, session, end_session),
 	};
 	assert_true(wg_crypto_init());
 	return cmocka_run_group_tests(tests, NULL, NULL);

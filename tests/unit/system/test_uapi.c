@@ -398,14 +398,21 @@ static void test_stats(void **state)
 	node_new(&me);
 	dev_init(&dev, &me);
 	assert_int_equal(uapi_get_stats(&dev, &out, &len), 0);
-	assert_string_equal(out, "tun_foreign_source=0\nrouting_from_outsider=0\nerrno=0\n\n");
+	assert_string_equal(out, "tun_foreign_source=0\nrouting_from_outsider=0\n"
+				 "e2e_source_refused=0\nrelay_refused=0\nrelayed=0\n"
+				 "relay_notices=0\nerrno=0\n\n");
 	assert_int_equal(len, strlen(out));
 	free(out);
 	atomic_store(&dev.tun_foreign_source, 12345678901ULL);
 	atomic_store(&dev.routing_from_outsider, 7);
+	atomic_store(&dev.e2e_source_refused, 3);
+	atomic_store(&dev.relay_refused, 4);
+	atomic_store(&dev.relayed, 5);
+	atomic_store(&dev.relay_notices, 6);
 	assert_int_equal(uapi_get_stats(&dev, &out, &len), 0);
-	assert_string_equal(out,
-			    "tun_foreign_source=12345678901\nrouting_from_outsider=7\nerrno=0\n\n");
+	assert_string_equal(out, "tun_foreign_source=12345678901\nrouting_from_outsider=7\n"
+				 "e2e_source_refused=3\nrelay_refused=4\nrelayed=5\n"
+				 "relay_notices=6\nerrno=0\n\n");
 	free(out);
 	device_down(&dev);
 }
