@@ -87,6 +87,13 @@
 /* A member's candidate endpoints, told over the session (daemon/control/candidates.h). */
 #define CAND_MAGIC 0xa5
 #define CAND_MAX   8 /* candidates in one message */
+/*
+ * A probe: sent straight to a candidate endpoint in the session, it says
+ * whether the sender hears us straight (byte 1: 1 yes, 0 no); a punched
+ * path counts only while both ends do.
+ */
+#define PROBE_MAGIC 0xa6
+#define PROBE_LEN   2
 
 /* UDP GSO trains: the kernel's segment limit and a payload that fits 64 KiB. */
 #define UDP_GSO_MAX_SEGS  64

@@ -66,9 +66,10 @@ static struct wg_keypair *install_keypair(struct peer *p, bool relayed, uint64_t
 }
 
 /*
- * Whether an initiation to p goes relayed through hop, its session's path,
- * unless we dial p (the peering policy wants the direct session, which only
- * a direct handshake can find).
+ * Whether an initiation to p goes relayed through hop, the routes' next
+ * hop, unless we dial p (the peering policy wants the direct session, which
+ * only a direct handshake can find). A path found by punching carries data,
+ * not handshakes: they stay on the relay, so that it makes no neighbour.
  */
 static bool goes_relayed(struct peer *p, struct peer *hop, bool dial)
 {
@@ -81,7 +82,7 @@ static void initiate(struct peer *p, bool is_retry, bool dial)
 	struct wg_msg_initiation msg;
 	struct sockaddr_in6 dst;
 	uint64_t now = now_mono();
-	struct peer *hop = peer_path(p, now);
+	struct peer *hop = peer_hop(p);
 	bool relayed = goes_relayed(p, hop, dial);
 	uint32_t idx;
 
@@ -152,6 +153,7 @@ void handshake_dial(struct peer *p)
 /* The handshake message came straight from p's endpoint: its direct path is alive. */
 static void heard_directly(struct peer *p, const struct hs_item *it, uint64_t now)
 {
+	p->hs_direct = !it->relayed;
 	if (it->relayed)
 		return;
 	pthread_mutex_lock(&p->lock);

@@ -290,9 +290,11 @@ static void add_neighbour(struct device *dev, struct peer *p, uint64_t now)
 }
 
 /*
- * A session with p whose path is direct: one neighbours and stock devices
- * have with us. A session that has only ever been relayed makes no
- * neighbour: routing goes between peers that reach each other.
+ * A session with p made and kept straight over UDP: one neighbours and
+ * stock devices have with us. A relayed session makes no neighbour, nor
+ * does one that went direct by punching (its handshakes stay on the
+ * relay): its direct path is its own, so that when it stops answering the
+ * relay takes over at once, with no routing to wait for.
  */
 static bool has_session(struct peer *p, uint64_t now)
 {
@@ -300,7 +302,7 @@ static bool has_session(struct peer *p, uint64_t now)
 	struct wg_keypair *kp = p->keypairs.current;
 	bool up = kp && now - kp->birth_ns < WG_REJECT_AFTER_TIME;
 	pthread_mutex_unlock(&p->lock);
-	return up && peer_direct(p, now);
+	return up && p->hs_direct && peer_direct(p, now);
 }
 
 /* ---- frames from the receive thread ---- */
@@ -431,7 +433,6 @@ static void scan_session(struct device *dev, struct peer *p, bool session, uint6
 
 	if (!session) {
 		/* No session any more: no neighbour, nothing to announce; try again later. */
-		p->punched = false;
 		drop_neighbour(dev, p);
 		forget_stock(dev, p);
 		dial(p, now);
@@ -455,7 +456,7 @@ static void scan_session(struct device *dev, struct peer *p, bool session, uint6
 		else
 			start_proxy(dev, p, now);
 	}
-	if (p->nbr == RT_NBR_NONE && !p->stock && !p->punched) {
+	if (p->nbr == RT_NBR_NONE && !p->stock) {
 		/* A session: say hello, and see whether it answers in kind. */
 		add_neighbour(dev, p, now);
 		return;

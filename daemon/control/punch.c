@@ -63,14 +63,7 @@ void punch_tick(struct device *dev, struct peer *p, uint64_t now)
 	if (!hop || hop == p)
 		return; /* direct by the routes, or no way at all */
 	if (peer_punched(p, now)) {
-		/*
-		 * Direct, though the routes know it not: keep the NATs' doors open.
-		 * The path stays the session's own, out of the routing, so that
-		 * when it stops answering the routes' relay takes over at once;
-		 * unless the peering policy dials it: then it is a link of the
-		 * mesh like any other, found this way.
-		 */
-		p->punched = !p->dial;
+		/* Direct, though the routes know it not: keep the NATs' doors open. */
 		if (now >= p->punch_next) {
 			struct sockaddr_in6 e = peer_endpoint(p);
 			p->punch_next = now + PUNCH_KEEPALIVE;

@@ -61,6 +61,8 @@ struct peer {
 	_Atomic(struct peer *) carrier;
 	/* When an authenticated message last came from it straight over UDP (monotonic). */
 	_Atomic uint64_t direct_rx_ns;
+	/* When a probe straight from it last said it hears us straight (monotonic). */
+	_Atomic uint64_t direct_ack_ns;
 
 	/* The mesh (control/mesh.c, control thread unless marked). */
 	uint32_t origin;       /* our reference on its key in dev->origins */
@@ -82,7 +84,12 @@ struct peer {
 	uint64_t punch_until, punch_next;	/* probes until, next round or keepalive */
 	uint64_t punch_told_at, punch_heard_at; /* candidates last sent it, last taken from it */
 	uint64_t punch_active_at, punch_bytes;	/* traffic last seen, and the counters then */
-	bool punched; /* its session went direct by punching: a shortcut, never a neighbour */
+	/*
+	 * Its last handshake came straight from its endpoint (handshake.c). A
+	 * session whose handshakes are relayed (one that went direct by
+	 * punching, its path its own) makes no routing neighbour (mesh.c).
+	 */
+	bool hs_direct;
 	/* Its last Seen record: where our datagrams reach it from (control/nat.c). */
 	struct in6_addr seen_addr;
 	uint16_t seen_port;
@@ -138,16 +145,29 @@ static inline struct peer *peer_hop(struct peer *p)
 /* A direct path the routes do not know counts while datagrams come straight this recently. */
 #define PEER_DIRECT_ALIVE (3 * NSEC_PER_SEC)
 
+/* Whether the time t (monotonic, 0: never) is within PEER_DIRECT_ALIVE of now. */
+static inline bool peer_fresh(uint64_t t, uint64_t now)
+{
+	/* Another thread's clock may be ahead of ours (now < t): that is fresh too. */
+	return t && (now < t || now - t < PEER_DIRECT_ALIVE);
+}
+
+/* Whether something authenticated came straight from p lately. */
+static inline bool peer_hears(struct peer *p, uint64_t now)
+{
+	return peer_fresh(atomic_load_explicit(&p->direct_rx_ns, memory_order_relaxed), now);
+}
+
 /*
- * Whether p's session has a direct path by hole punching: an authenticated
- * datagram came straight from its endpoint within PEER_DIRECT_ALIVE.
+ * Whether p's session has a direct path by hole punching, both ways: an
+ * authenticated datagram came straight from p within PEER_DIRECT_ALIVE, and
+ * so did a probe saying p hears us straight. One way alone (a NAT or a
+ * firewall that drops only our side) is no path.
  */
 static inline bool peer_punched(struct peer *p, uint64_t now)
 {
-	uint64_t t = atomic_load_explicit(&p->direct_rx_ns, memory_order_relaxed);
-
-	/* Another thread's clock may be ahead of ours (now < t): that is fresh too. */
-	return t && (now < t || now - t < PEER_DIRECT_ALIVE);
+	return peer_hears(p, now) &&
+	       peer_fresh(atomic_load_explicit(&p->direct_ack_ns, memory_order_relaxed), now);
 }
 
 /*

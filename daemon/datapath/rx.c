@@ -472,6 +472,12 @@ static void receive_data(struct device *dev, uint8_t *buf, size_t len,
 		receive_relay(dev, p, pkt, plen, src, runs, gro, f, now);
 		return;
 	}
+	if (pkt[0] == PROBE_MAGIC) {
+		/* Straight from p, saying it hears us straight: both ways work. */
+		if (!via && plen >= PROBE_LEN && pkt[1] == 1)
+			atomic_store_explicit(&p->direct_ack_ns, now, memory_order_relaxed);
+		return;
+	}
 	if (pkt[0] == CAND_MAGIC) {
 		/* A member's candidates, for the control thread (control/punch.c). */
 		if (atomic_load_explicit(&p->is_member, memory_order_relaxed) &&

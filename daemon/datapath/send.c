@@ -150,7 +150,9 @@ bool send_session_payload(struct peer *p, const uint8_t *payload, size_t len, ui
 
 bool send_probe(struct peer *p, const struct sockaddr_in6 *to, uint64_t now)
 {
-	size_t n = seal(p, buf + AT_MSG, 0, false, p->dev->mtu, NULL, now);
+	buf[PACKET_HEADROOM] = PROBE_MAGIC;
+	buf[PACKET_HEADROOM + 1] = peer_hears(p, now);
+	size_t n = seal(p, buf + AT_MSG, PROBE_LEN, false, p->dev->mtu, NULL, now);
 
 	if (!n || send_datagram(p->dev, to, buf + AT_MSG, n) != 0)
 		return false;

@@ -26,7 +26,10 @@ void send_keepalive(struct peer *p, uint64_t now);
 bool send_payload(struct peer *p, const uint8_t *buf, size_t len, uint64_t now);
 /* A payload that is not an IP packet (candidates) in p's session, along its path. */
 bool send_session_payload(struct peer *p, const uint8_t *payload, size_t len, uint64_t now);
-/* A keepalive of p's session straight to to, wherever p's path goes (a probe). */
+/*
+ * A probe of p's session straight to to, wherever p's path goes: whether
+ * we hear p straight (PROBE_MAGIC), as a message of the session.
+ */
 bool send_probe(struct peer *p, const struct sockaddr_in6 *to, uint64_t now);
 /* Sends what waited for a session; with keepalive_if_none, a keepalive if nothing did. */
 void send_staged(struct peer *p, uint64_t now, bool keepalive_if_none);

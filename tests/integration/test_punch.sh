@@ -18,6 +18,8 @@
 #   - with N1 dropping what goes between it and N2 in the middle of an iperf3 transfer,
 #     they are back on a relay within 10 s, and the transfer goes on;
 #   - unblocked, they are direct again (tried about every 60 s);
+#   - with N1 dropping only what goes towards N2, both are back on a relay
+#     within 10 s (each end's probes say whether it hears the other);
 #   - carol and erin, behind one NAT, meet on their LAN;
 #   - with N2 mapping each destination apart (random-fully), dave says
 #     symmetric, and carol and dave stay relayed, and work.
@@ -156,6 +158,22 @@ wait_for "path_of $IC dave | grep -q '^direct $N24:'" 80 ||
 info "direct again after $((SECONDS - t0)) s"
 proc_stop pinger
 pass "direct again"
+
+step "one way only: N1 drops what goes to N2, not what comes back"
+# dave's datagrams still reach carol; carol's probes tell dave nothing
+# comes, and dave's tell carol the same: both ends go back to a relay.
+ns_spawn pinger "$NC" ping -6 -i 0.2 "$MD_ADDR"
+wait_for "path_of $IC dave | grep -q '^direct $N24:'" 10 || fail "not direct before the one-way block"
+r0=$(relayed)
+nsx "$NN1" nft insert rule ip nat forward ip daddr "$N24" drop || fail "blocking N1 -> N2"
+t0=$SECONDS
+wait_for "[ \$((\$(relayed) - $r0)) -gt 20 ]" 10 ||
+	fail "not back on a relay 10 s after a one-way block: $(path_of "$IC" dave), relayed $(($(relayed) - r0)); $("$ALAMESH" show "$IC" routes); $("$ALAMESH" show "$ID" routes)"
+info "back on a relay after $((SECONDS - t0)) s: carol $(path_of "$IC" dave), dave $(path_of "$ID" carol)"
+proc_stop pinger
+ping_ok "$NC" "$MD_ADDR" 3 || fail "ping carol -> dave during the one-way block"
+nat_router "$NN1" "$BR" "$W1" "" "$N24"
+pass "a path that works one way only is no path: relayed again, pings go on"
 
 step "carol and erin, behind one NAT, meet on their LAN"
 ns_spawn pinger "$NC" ping -6 -i 0.2 "$ME_ADDR"
