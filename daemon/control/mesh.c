@@ -208,8 +208,7 @@ static void stop_proxy(struct device *dev, struct peer *p)
 /* Whether p speaks no routing (a stock device, or an outsider), for the data threads too. */
 static void set_stock(struct peer *p, bool stock)
 {
-	p->stock = stock;
-	atomic_store(&p->is_stock, stock);
+	atomic_store(&p->stock, stock);
 	peer_update_carry(p);
 }
 
@@ -492,7 +491,8 @@ static void choose_carrier(struct device *dev, struct peer *p)
 	struct peer *c = NULL;
 
 	if (!atomic_load(&p->remote_device)) {
-		atomic_store(&p->carrier, NULL);
+		if (atomic_load(&p->carrier))
+			atomic_store(&p->carrier, NULL);
 		return;
 	}
 	pthread_mutex_lock(&p->lock);

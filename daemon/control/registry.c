@@ -362,7 +362,8 @@ static void describe_path(const struct member *m, struct peer *p, bool session, 
 		textbuf_printf(t, "path=self\n");
 		return;
 	}
-	struct peer *to = p && atomic_load(&p->remote_device) ? atomic_load(&p->carrier) : p;
+	/* The session our packets to it go in, as the data path chooses it. */
+	struct peer *to = p ? device_session_for(p->dev, &p->addr) : NULL;
 	struct peer *hop = to ? peer_path(to, now_mono()) : NULL;
 	if (hop == p && session) {
 		char ep[64] = "";

@@ -10,8 +10,9 @@ void peer_want_handshake(struct peer *p)
 		device_wake(p->dev);
 }
 
-struct wg_keypair *peer_begin_send(struct peer *p, uint64_t now, uint32_t n, bool data,
-				   uint64_t *first, struct sockaddr_in6 *dst)
+/* peer_begin_send() with p->lock held. */
+static struct wg_keypair *begin_locked(struct peer *p, uint64_t now, uint32_t n, bool data,
+				       uint64_t *first, struct sockaddr_in6 *dst)
 {
 	struct wg_keypair *kp = p->keypairs.current;
 	bool rekey = false;
@@ -30,6 +31,15 @@ struct wg_keypair *peer_begin_send(struct peer *p, uint64_t now, uint32_t n, boo
 	peer_timers_changed(p);
 	if (rekey)
 		peer_want_handshake(p);
+	return kp;
+}
+
+struct wg_keypair *peer_begin_send(struct peer *p, uint64_t now, uint32_t n, bool data,
+				   uint64_t *first, struct sockaddr_in6 *dst)
+{
+	pthread_mutex_lock(&p->lock);
+	struct wg_keypair *kp = begin_locked(p, now, n, data, first, dst);
+	pthread_mutex_unlock(&p->lock);
 	return kp;
 }
 

@@ -17,8 +17,8 @@ struct device;
 struct wg_keypair;
 
 /*
- * Takes the current keypair and n counters for a run of packets to p (call
- * with p->lock held), and records the send with the timers. Returns the
+ * Takes the current keypair and n counters for a run of packets to p (under
+ * p->lock, which it takes), and records the send with the timers. Returns the
  * keypair with a reference, or NULL when there is no usable session (the
  * caller stages the packets). Any thread may send to any peer this way.
  * dst gets p's endpoint, which must then be known; NULL: the run goes

@@ -65,15 +65,15 @@ struct peer {
 	_Atomic uint64_t direct_ack_ns;
 
 	/* The mesh (control/mesh.c, control thread unless marked). */
-	uint32_t origin;       /* our reference on its key in dev->origins */
-	uint16_t nbr;	       /* its id in dev->router, RT_NBR_NONE if not a neighbour */
-	bool stock;	       /* this session speaks no routing: a stock WireGuard peer */
-	bool outsider;	       /* ... or it is no registry member, so we route nothing with it */
-	bool proxied;	       /* we announce its address for it */
-	bool held_back;	       /* a member with no direct route to it (mesh.c update_hold) */
-	bool spoke_routing;    /* a hello has come from it, in this session or an earlier one */
+	uint32_t origin;    /* our reference on its key in dev->origins */
+	uint16_t nbr;	    /* its id in dev->router, RT_NBR_NONE if not a neighbour */
+	atomic_bool stock;  /* this session speaks no routing: a stock WireGuard peer (read by the
+			       data threads) */
+	bool outsider;	    /* ... or it is no registry member, so we route nothing with it */
+	bool proxied;	    /* we announce its address for it */
+	bool held_back;	    /* a member with no direct route to it (mesh.c update_hold) */
+	bool spoke_routing; /* a hello has come from it, in this session or an earlier one */
 	atomic_bool is_router; /* read by the receive thread: speaks routing, relays frames */
-	atomic_bool is_stock;  /* the data threads' copy of stock */
 	atomic_bool own_only;  /* its packets may come to us, not through us (peer_update_carry) */
 	atomic_bool gateway;   /* its packets may go on through us: no member, or a device */
 	bool dial, dial_was;   /* chosen by the peering policy: we keep a session to it */
@@ -145,17 +145,18 @@ static inline struct peer *peer_hop(struct peer *p)
 /* A direct path the routes do not know counts while datagrams come straight this recently. */
 #define PEER_DIRECT_ALIVE (3 * NSEC_PER_SEC)
 
-/* Whether the time t (monotonic, 0: never) is within PEER_DIRECT_ALIVE of now. */
-static inline bool peer_fresh(uint64_t t, uint64_t now)
+/* Whether the time t (monotonic, 0: never) is within window of now. */
+static inline bool peer_fresh(uint64_t t, uint64_t now, uint64_t window)
 {
 	/* Another thread's clock may be ahead of ours (now < t): that is fresh too. */
-	return t && (now < t || now - t < PEER_DIRECT_ALIVE);
+	return t && (now < t || now - t < window);
 }
 
 /* Whether something authenticated came straight from p lately. */
 static inline bool peer_hears(struct peer *p, uint64_t now)
 {
-	return peer_fresh(atomic_load_explicit(&p->direct_rx_ns, memory_order_relaxed), now);
+	return peer_fresh(atomic_load_explicit(&p->direct_rx_ns, memory_order_relaxed), now,
+			  PEER_DIRECT_ALIVE);
 }
 
 /*
@@ -167,7 +168,8 @@ static inline bool peer_hears(struct peer *p, uint64_t now)
 static inline bool peer_punched(struct peer *p, uint64_t now)
 {
 	return peer_hears(p, now) &&
-	       peer_fresh(atomic_load_explicit(&p->direct_ack_ns, memory_order_relaxed), now);
+	       peer_fresh(atomic_load_explicit(&p->direct_ack_ns, memory_order_relaxed), now,
+			  PEER_DIRECT_ALIVE);
 }
 
 /*
@@ -187,9 +189,8 @@ static inline struct peer *peer_path(struct peer *p, uint64_t now)
  */
 static inline bool peer_direct(struct peer *p, uint64_t now)
 {
-	uint64_t t = atomic_load_explicit(&p->direct_rx_ns, memory_order_relaxed);
-
-	return t && (now < t || now - t < WG_REJECT_AFTER_TIME);
+	return peer_fresh(atomic_load_explicit(&p->direct_rx_ns, memory_order_relaxed), now,
+			  WG_REJECT_AFTER_TIME);
 }
 
 /* p's endpoint, read under its lock (sin6_family 0: unknown). */

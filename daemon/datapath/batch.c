@@ -42,16 +42,6 @@ struct run {
 	unsigned int from, to;
 };
 
-/* Takes n counters of p's session; NULL when it has none (caller stages or drops). */
-static struct wg_keypair *begin(struct peer *p, uint64_t now, unsigned int n, uint64_t *counter,
-				struct sockaddr_in6 *dst)
-{
-	pthread_mutex_lock(&p->lock);
-	struct wg_keypair *kp = peer_begin_send(p, now, n, true, counter, dst);
-	pthread_mutex_unlock(&p->lock);
-	return kp;
-}
-
 /* Without a session: the run waits for a handshake, if one can start. */
 static void stage_run(struct device *dev, struct batch *b, const struct run *r)
 {
@@ -79,8 +69,7 @@ static size_t seal_relayed(struct device *dev, struct batch *b, unsigned int i,
 	uint8_t hl = b->len[i] >= 8 && (b->slot[i][0] >> 4) == 6 ? b->slot[i][7] : RELAY_HOP_LIMIT;
 	size_t m = wg_transport_seal(msg, b->len[i], relay_mtu(dev->mtu), kp, counter);
 
-	relay_write_hdr(b->buf[i] + BATCH_FRAME_OFFSET, RELAY_MAGIC_MESSAGE, hl, &p->addr,
-			device_addr(dev), m);
+	relay_write_hdr(batch_frame(b, i), RELAY_MAGIC_MESSAGE, hl, &p->addr, device_addr(dev), m);
 	*inner = m;
 	return wg_transport_seal(b->buf[i], (uint32_t)(RELAY_HDR_LEN + m), dev->mtu, hkp, hcounter);
 }
@@ -94,12 +83,12 @@ static void seal_run(struct device *dev, struct batch *b, const struct run *r, u
 	struct wg_keypair *kp, *hkp = NULL;
 	uint64_t counter, hcounter = 0, bytes = 0, inner = 0;
 
-	kp = begin(r->p, now, n, &counter, relayed ? NULL : &dst);
+	kp = peer_begin_send(r->p, now, n, true, &counter, relayed ? NULL : &dst);
 	if (!kp) {
 		stage_run(dev, b, r);
 		return;
 	}
-	if (relayed && !(hkp = begin(r->hop, now, n, &hcounter, &dst))) {
+	if (relayed && !(hkp = peer_begin_send(r->hop, now, n, true, &hcounter, &dst))) {
 		/* The relay's own session is down: these are lost, as on any dead link. */
 		wg_keypair_put(kp);
 		peer_want_handshake(r->hop);
@@ -114,7 +103,7 @@ static void seal_run(struct device *dev, struct batch *b, const struct run *r, u
 		size_t len, m = 0;
 
 		if (r->frame) {
-			start = b->buf[i];
+			start = b->buf[i]; /* the hop's header, before batch_frame() */
 			len = wg_transport_seal(start, b->len[i], dev->mtu, kp, counter++);
 		} else if (relayed) {
 			start = b->buf[i];

@@ -53,6 +53,21 @@ struct batch {
 	int wait_ms; /* how long a full socket buffer is waited for before dropping */
 };
 
+/* Where slot i holds a relayed message passed on (batch_add_frame()). */
+static inline uint8_t *batch_frame(struct batch *b, unsigned int i)
+{
+	return b->buf[i] + BATCH_FRAME_OFFSET;
+}
+
+/* Slot i, its batch_frame() filled with len bytes, goes to hop in its session as it is. */
+static inline void batch_add_frame(struct batch *b, unsigned int i, struct peer *hop, uint32_t len)
+{
+	b->len[i] = len;
+	b->peer[i] = b->hop[i] = hop;
+	b->frame[i] = true;
+	b->n++;
+}
+
 /* Allocates the slot buffers; false when out of memory (batch_destroy() still applies). */
 bool batch_init(struct batch *b, int wait_ms);
 void batch_destroy(struct batch *b);

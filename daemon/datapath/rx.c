@@ -27,6 +27,7 @@
 #include "daemon/datapath/forward.h"
 #include "daemon/base/log.h"
 #include "daemon/platform/offload.h"
+#include "daemon/platform/tun.h"
 #include "daemon/base/packet.h"
 #include "daemon/platform/udp.h"
 #include "wgproto/crypto.h"
@@ -481,8 +482,7 @@ static void receive_data(struct device *dev, uint8_t *buf, size_t len,
 	if (pkt[0] == CAND_MAGIC) {
 		/* A member's candidates, for the control thread (control/punch.c). */
 		if (atomic_load_explicit(&p->is_member, memory_order_relaxed) &&
-		    !atomic_load_explicit(&p->is_stock, memory_order_relaxed) &&
-		    plen <= RT_FRAME_MAX)
+		    !atomic_load_explicit(&p->stock, memory_order_relaxed) && plen <= RT_FRAME_MAX)
 			enqueue_routing(dev, p, pkt, plen);
 		return;
 	}
@@ -506,13 +506,10 @@ static void send_notice(struct device *dev, struct rx_forward *f, uint8_t magic,
 		return;
 	struct batch *b = &f->out;
 	unsigned int i = rx_slot(dev, f, now);
-	uint8_t *out = b->buf[i] + BATCH_FRAME_OFFSET;
+	uint8_t *out = batch_frame(b, i);
 	relay_write_hdr(out, magic, RELAY_HOP_LIMIT, v->src, device_addr(dev), orig);
 	memcpy(out + RELAY_HDR_LEN, frame, orig);
-	b->len[i] = (uint32_t)(RELAY_HDR_LEN + orig);
-	b->peer[i] = b->hop[i] = back;
-	b->frame[i] = true;
-	b->n++;
+	batch_add_frame(b, i, back, (uint32_t)(RELAY_HDR_LEN + orig));
 	atomic_fetch_add_explicit(&dev->relay_notices, 1, memory_order_relaxed);
 }
 
@@ -534,13 +531,10 @@ static void relay_on(struct device *dev, struct peer *from, const uint8_t *frame
 	struct batch *b = &f->out;
 	unsigned int i = rx_slot(dev, f, now);
 	size_t n = RELAY_HDR_LEN + v->msg_len;
-	uint8_t *out = b->buf[i] + BATCH_FRAME_OFFSET;
+	uint8_t *out = batch_frame(b, i);
 	memcpy(out, frame, n);
 	out[1]--; /* the hop limit */
-	b->len[i] = (uint32_t)n;
-	b->peer[i] = b->hop[i] = next;
-	b->frame[i] = true;
-	b->n++;
+	batch_add_frame(b, i, next, (uint32_t)n);
 	atomic_fetch_add_explicit(&dev->relayed, 1, memory_order_relaxed);
 #ifdef ALAMESH_TEST_TAMPER
 	tamper_relayed(dev, b, i, next);
@@ -581,12 +575,20 @@ static void take_notice(struct device *dev, struct rx_forward *f, const struct r
 		return;
 	}
 	uint8_t *out = f->scratch;
-	memset(out, 0, VNET_HDR_LEN); /* a plain packet */
 	size_t n = v->magic == RELAY_MAGIC_EXPIRED
 		       ? icmp6_time_exceeded(out + VNET_HDR_LEN, 1280, pkt, pktlen, v->src)
 		       : icmp6_unreachable(out + VNET_HDR_LEN, 1280, pkt, pktlen, v->src, 0);
-	if (n && write(dev->tun_fd, out, VNET_HDR_LEN + n) < 0)
-		log_debug("tun write (notice): %s", strerror(errno));
+	int r = n ? tun_write_plain(dev->tun_fd, out, n) : 0;
+	if (r < 0)
+		log_debug("tun write (notice): %s", strerror(-r));
+}
+
+/* A relay frame refused: counted (get=stats), and dropped as any packet is. */
+static void relay_refuse(struct device *dev, struct rx_forward *f, const struct peer *p,
+			 const char *why, uint64_t now)
+{
+	atomic_fetch_add_explicit(&dev->relay_refused, 1, memory_order_relaxed);
+	rx_drop(f, p, why, now);
 }
 
 /*
@@ -602,14 +604,12 @@ static void receive_relay(struct device *dev, struct peer *p, uint8_t *frame, si
 	const char *why;
 
 	if (!atomic_load_explicit(&p->is_member, memory_order_relaxed) ||
-	    atomic_load_explicit(&p->is_stock, memory_order_relaxed)) {
-		atomic_fetch_add_explicit(&dev->relay_refused, 1, memory_order_relaxed);
-		rx_drop(f, p, "a relayed message from a peer that relays nothing", now);
+	    atomic_load_explicit(&p->stock, memory_order_relaxed)) {
+		relay_refuse(dev, f, p, "a relayed message from a peer that relays nothing", now);
 		return;
 	}
 	if (relay_parse(frame, len, &v, &why) < 0) {
-		atomic_fetch_add_explicit(&dev->relay_refused, 1, memory_order_relaxed);
-		rx_drop(f, p, why, now);
+		relay_refuse(dev, f, p, why, now);
 		return;
 	}
 	if (!in6_equal(v.dst, device_addr(dev))) {

@@ -52,9 +52,7 @@ static size_t seal(struct peer *p, uint8_t *at, size_t len, bool data, uint32_t 
 	struct wg_keypair *kp;
 	uint64_t counter;
 
-	pthread_mutex_lock(&p->lock);
 	kp = peer_begin_send(p, now, 1, data, &counter, dst);
-	pthread_mutex_unlock(&p->lock);
 	if (!kp) {
 		peer_want_handshake(p);
 		return 0;

@@ -67,7 +67,7 @@ static void forge(struct batch *b, unsigned int j, const struct in6_addr *src,
 
 void tamper_relayed(struct device *dev, struct batch *b, unsigned int i, struct peer *next)
 {
-	uint8_t *frame = b->buf[i] + BATCH_FRAME_OFFSET;
+	uint8_t *frame = batch_frame(b, i);
 	const struct relay_hdr *h = (const struct relay_hdr *)frame;
 	enum tamper_mode m = mode();
 
@@ -81,11 +81,8 @@ void tamper_relayed(struct device *dev, struct batch *b, unsigned int i, struct 
 	}
 	unsigned int j = b->n;
 	if (m == TAMPER_REPLAY) {
-		memcpy(b->buf[j] + BATCH_FRAME_OFFSET, frame, b->len[i]);
-		b->len[j] = b->len[i];
-		b->peer[j] = b->hop[j] = next;
-		b->frame[j] = true;
-		b->n++;
+		memcpy(batch_frame(b, j), frame, b->len[i]);
+		batch_add_frame(b, j, next, b->len[i]);
 		return;
 	}
 	forge(b, j, &h->src, &h->dst, next);

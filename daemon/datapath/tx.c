@@ -24,6 +24,7 @@
 #include "daemon/datapath/icmp6.h"
 #include "daemon/datapath/relay.h"
 #include "daemon/platform/offload.h"
+#include "daemon/platform/tun.h"
 #include "routing/address.h"
 
 #define TX_TID 0
@@ -44,7 +45,7 @@ struct tx_batch {
 /* Answers our own host: no route (mtu 0), or a relayed path's Packet Too Big. */
 static void reply(struct device *dev, const uint8_t *pkt, uint32_t len, uint32_t mtu, uint64_t now)
 {
-	uint8_t out[VNET_HDR_LEN + 1280] = {0}; /* a zero vnet header: a plain packet */
+	uint8_t out[VNET_HDR_LEN + 1280];
 	size_t n;
 
 	if (!icmp6_rate_allow(&dev->icmp_tokens_ns, now))
@@ -55,8 +56,9 @@ static void reply(struct device *dev, const uint8_t *pkt, uint32_t len, uint32_t
 	else
 		n = icmp6_unreachable(out + VNET_HDR_LEN, sizeof(out) - VNET_HDR_LEN, pkt, len,
 				      device_addr(dev), 0);
-	if (n && write(dev->tun_fd, out, VNET_HDR_LEN + n) < 0)
-		log_debug("tun write (icmp6): %s", strerror(errno));
+	int r = n ? tun_write_plain(dev->tun_fd, out, n) : 0;
+	if (r < 0)
+		log_debug("tun write (icmp6): %s", strerror(-r));
 }
 
 /* The session and hop of the last destination: a stream asks the same one again and again. */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 #include "daemon/platform/tun.h"
+#include "daemon/platform/offload.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -64,4 +65,10 @@ int tun_enable_offload(int fd)
 	unsigned int features = TUN_F_CSUM | TUN_F_TSO6;
 
 	return ioctl(fd, TUNSETOFFLOAD, features) < 0 ? -errno : 0;
+}
+
+int tun_write_plain(int fd, uint8_t *frame, size_t len)
+{
+	memset(frame, 0, VNET_HDR_LEN); /* no offload: a packet as it is */
+	return write(fd, frame, VNET_HDR_LEN + len) < 0 ? -errno : 0;
 }
