@@ -61,28 +61,43 @@ static void make_cookie(uint8_t cookie[WG_COOKIE_LEN], struct wg_cookie_checker 
 	wg_mac(cookie, cc->secret, sizeof(cc->secret), src, srclen);
 }
 
+bool wg_cookie_check_mac1(const struct wg_cookie_checker *cc, const uint8_t *msg, size_t len)
+{
+	uint8_t mac[WG_MAC_LEN];
+	bool ok;
+
+	if (!is_handshake_len(len))
+		return false;
+	wg_mac(mac, cc->mac1_key, sizeof(cc->mac1_key), msg, MAC1_OFFSET(len));
+	ok = crypto_verify_16(mac, msg + MAC1_OFFSET(len)) == 0;
+	sodium_memzero(mac, sizeof(mac));
+	return ok;
+}
+
+bool wg_cookie_check_mac2(struct wg_cookie_checker *cc, const uint8_t *msg, size_t len,
+			  const uint8_t *src, size_t srclen, uint64_t now_ns)
+{
+	uint8_t mac[WG_MAC_LEN], cookie[WG_COOKIE_LEN];
+	bool ok;
+
+	if (!is_handshake_len(len) || srclen > WG_COOKIE_SRC_MAX)
+		return false;
+	make_cookie(cookie, cc, src, srclen, now_ns);
+	wg_mac(mac, cookie, sizeof(cookie), msg, MAC2_OFFSET(len));
+	ok = crypto_verify_16(mac, msg + MAC2_OFFSET(len)) == 0;
+	sodium_memzero(cookie, sizeof(cookie));
+	sodium_memzero(mac, sizeof(mac));
+	return ok;
+}
+
 enum wg_mac_verdict wg_cookie_validate(struct wg_cookie_checker *cc, const uint8_t *msg, size_t len,
 				       const uint8_t *src, size_t srclen, uint64_t now_ns)
 {
-	uint8_t mac[WG_MAC_LEN], cookie[WG_COOKIE_LEN];
-	enum wg_mac_verdict verdict = WG_MAC_INVALID;
-
-	if (!is_handshake_len(len) || srclen > WG_COOKIE_SRC_MAX)
+	if (srclen > WG_COOKIE_SRC_MAX || !wg_cookie_check_mac1(cc, msg, len))
 		return WG_MAC_INVALID;
-
-	wg_mac(mac, cc->mac1_key, sizeof(cc->mac1_key), msg, MAC1_OFFSET(len));
-	if (crypto_verify_16(mac, msg + MAC1_OFFSET(len)) != 0)
-		goto out;
-	verdict = WG_MAC_VALID;
-
-	make_cookie(cookie, cc, src, srclen, now_ns);
-	wg_mac(mac, cookie, sizeof(cookie), msg, MAC2_OFFSET(len));
-	if (crypto_verify_16(mac, msg + MAC2_OFFSET(len)) == 0)
-		verdict = WG_MAC_VALID_COOKIE;
-out:
-	sodium_memzero(cookie, sizeof(cookie));
-	sodium_memzero(mac, sizeof(mac));
-	return verdict;
+	if (!wg_cookie_check_mac2(cc, msg, len, src, srclen, now_ns))
+		return WG_MAC_VALID;
+	return WG_MAC_VALID_COOKIE;
 }
 
 void wg_cookie_reply_create(struct wg_msg_cookie *out, struct wg_cookie_checker *cc,

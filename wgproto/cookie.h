@@ -32,10 +32,19 @@ enum wg_mac_verdict {
 
 void wg_cookie_checker_init(struct wg_cookie_checker *cc, const uint8_t our_public[WG_KEY_LEN]);
 /*
- * Checks mac1 (and mac2 against the cookie for src) of an initiation or
- * response of len bytes. Constant-time comparisons. Rotates the secret when
- * it is older than COOKIE_SECRET_MAX_AGE.
+ * Whether an initiation or response of len bytes carries a right mac1: one
+ * keyed BLAKE2s over the message, no state read but the key, so it is
+ * checked before a message is counted or queued anywhere. Constant time.
  */
+bool wg_cookie_check_mac1(const struct wg_cookie_checker *cc, const uint8_t *msg, size_t len);
+/*
+ * Whether it carries a right mac2: the cookie src (its source address)
+ * would get now. Rotates the secret when it is older than
+ * COOKIE_SECRET_MAX_AGE. Constant time.
+ */
+bool wg_cookie_check_mac2(struct wg_cookie_checker *cc, const uint8_t *msg, size_t len,
+			  const uint8_t *src, size_t srclen, uint64_t now_ns);
+/* Both checks at once: mac1, then (when it is right) mac2 against the cookie for src. */
 enum wg_mac_verdict wg_cookie_validate(struct wg_cookie_checker *cc, const uint8_t *msg, size_t len,
 				       const uint8_t *src, size_t srclen, uint64_t now_ns);
 /* Builds the cookie reply for a handshake message that came from src under load. */

@@ -43,7 +43,10 @@ void wg_index_remove(struct wg_index_table *t, uint32_t idx);
 bool wg_index_replace(struct wg_index_table *t, uint32_t idx, enum wg_index_kind kind, void *ptr);
 /* The keypair at idx with a reference taken (wg_keypair_put it), or NULL. */
 struct wg_keypair *wg_index_get_keypair(struct wg_index_table *t, uint32_t idx);
-/* The handshake at idx, or NULL (control thread only; no reference counting). */
+/*
+ * The handshake at idx, or NULL. No reference is taken: only the control
+ * thread, which frees handshakes, may follow it; others may test it.
+ */
 struct wg_handshake *wg_index_get_handshake(struct wg_index_table *t, uint32_t idx);
 
 #endif

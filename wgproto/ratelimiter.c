@@ -88,16 +88,19 @@ bool wg_ratelimiter_allow(struct wg_ratelimiter *rl, const struct in6_addr *src,
 		uint64_t tokens = e->tokens + (now_ns - e->last_ns);
 		if (tokens > BUCKET_MAX)
 			tokens = BUCKET_MAX;
-		e->last_ns = now_ns;
-		if (tokens < PACKET_COST) {
-			e->tokens = tokens;
+		/*
+		 * Refused: the entry stays as it was. Its balance still counts
+		 * from the last packet allowed, and so does its idleness, so a
+		 * source that only sends what is refused keeps no slot alive.
+		 */
+		if (tokens < PACKET_COST)
 			return false;
-		}
 		e->tokens = tokens - PACKET_COST;
+		e->last_ns = now_ns;
 		return true;
 	}
 	if (rl->used >= rl->max)
-		return false; /* too many sources at once: new ones wait */
+		return false; /* full: new sources wait until others fall idle (ratelimiter.h) */
 	rl->slots[i] = (struct wg_rl_entry){.last_ns = now_ns ? now_ns : 1,
 					    .tokens = BUCKET_MAX - PACKET_COST};
 	memcpy(rl->slots[i].key, key, sizeof(key));

@@ -4,7 +4,16 @@
  * proves a source address, not good intent: without this, one host holding
  * a valid cookie could still make us do a Diffie-Hellman per packet. Sources
  * are IPv4 addresses (v4-mapped) or IPv6 /64s, as one host usually holds a
- * whole /64. Control thread only; the clock is passed in.
+ * whole /64. One thread only; the clock is passed in.
+ *
+ * What reaches it is the caller's choice, and the daemon's is kernel
+ * WireGuard's (datapath/hs_gate.h): only messages with a right mac1 and,
+ * under load, a right mac2, so every source counted knows our public key
+ * and receives at its address. Spoofed sources never take a slot. A full
+ * table refuses new sources until tracked ones fall idle for
+ * WG_RL_IDLE_NS, as the kernel's does: evicting instead would give every
+ * source beyond the table a fresh bucket at each message, so sources
+ * enough would get Diffie-Hellman work without any limit.
  */
 #ifndef ALAMESH_RATELIMITER_H
 #define ALAMESH_RATELIMITER_H
@@ -36,7 +45,11 @@ struct wg_ratelimiter {
 /* max: the most sources tracked at once; beyond that new sources are refused. */
 bool wg_ratelimiter_init(struct wg_ratelimiter *rl, size_t max);
 void wg_ratelimiter_destroy(struct wg_ratelimiter *rl);
-/* May a handshake message from src be processed now? */
+/*
+ * May a handshake message from src be processed now? A refusal changes
+ * nothing: a source idle for WG_RL_IDLE_NS since its last allowed message
+ * is forgotten however much it sent meanwhile.
+ */
 bool wg_ratelimiter_allow(struct wg_ratelimiter *rl, const struct in6_addr *src, uint64_t now_ns);
 
 #endif

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: ISC
 /*
  * Handshakes and timers, on the control thread. Messages arrive from the
- * receive thread's queue; mac1 is checked before any Diffie-Hellman, and
- * for messages queued under load a valid mac2 is required, otherwise the
- * source gets a cookie reply instead of our CPU time.
+ * receive thread's queue, past its checks (datapath/hs_gate.h): mac1 right,
+ * mac2 right under load (the rest got a cookie reply there), the source
+ * within its rate, a cookie reply for a handshake of ours. What is left
+ * here is the Diffie-Hellman work.
  */
 #include <string.h>
 
@@ -269,46 +270,32 @@ static void consume_cookie(struct device *dev, const struct hs_item *it, uint64_
 	if (!hs)
 		return;
 	struct peer *p = hs->peer;
-	if (!wg_cookie_consume_reply(&p->cookie, msg, now))
-		log_debug("invalid cookie reply from %s", udp_format(&it->src, (char[64]){0}, 64));
-}
-
-static void answer_with_cookie(struct device *dev, const struct hs_item *it, uint64_t now)
-{
-	struct wg_msg_cookie reply;
-	uint8_t src[WG_COOKIE_SRC_MAX];
-	size_t srclen = udp_cookie_src(&it->src, src);
-	/* Both handshake messages carry their sender index at the same offset. */
-	uint32_t sender = wg_le32(((const struct wg_msg_initiation *)it->data)->sender);
-
-	wg_cookie_reply_create(&reply, &dev->cookie_checker, it->data, it->len, src, srclen, now);
-	wg_put_le32(reply.receiver, sender);
-	send_datagram(dev, &it->src, &reply, sizeof(reply));
+	char name[WG_KEY_B64_LEN + 1];
+	peer_name(p, name);
+	if (wg_cookie_consume_reply(&p->cookie, msg, now))
+		log_debug(
+		    "peer %s: cookie reply from %s taken: the next handshake message carries mac2",
+		    name, udp_format(&it->src, (char[64]){0}, 64));
+	else
+		log_debug("peer %s: invalid cookie reply from %s", name,
+			  udp_format(&it->src, (char[64]){0}, 64));
 }
 
 static void process_one(struct device *dev, const struct hs_item *it)
 {
 	uint64_t now = now_mono();
-	uint8_t type = wg_msg_type(it->data, it->len);
 
-	if (type == WG_MSG_COOKIE) {
+	switch (wg_msg_type(it->data, it->len)) {
+	case WG_MSG_COOKIE:
 		consume_cookie(dev, it, now);
-		return;
-	}
-	uint8_t src[WG_COOKIE_SRC_MAX];
-	size_t srclen = udp_cookie_src(&it->src, src);
-	enum wg_mac_verdict v =
-	    wg_cookie_validate(&dev->cookie_checker, it->data, it->len, src, srclen, now);
-	if (v == WG_MAC_INVALID)
-		return;
-	if (it->under_load && v != WG_MAC_VALID_COOKIE) {
-		answer_with_cookie(dev, it, now);
-		return;
-	}
-	if (type == WG_MSG_INITIATION)
+		break;
+	case WG_MSG_INITIATION:
 		consume_initiation(dev, it, now);
-	else if (type == WG_MSG_RESPONSE)
+		break;
+	case WG_MSG_RESPONSE:
 		consume_response(dev, it, now);
+		break;
+	}
 }
 
 void handshake_process_queue(struct device *dev)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Handshakes and timers, on the control thread: the messages the receive
- * thread queued (mac1 checked before any Diffie-Hellman, mac2 demanded
- * under load), our own initiations, and each peer's WireGuard timers.
+ * thread queued (past datapath/hs_gate.h: mac1 checked before anything is
+ * counted or queued, mac2 demanded under load), our own initiations, and
+ * each peer's WireGuard timers.
  */
 #ifndef ALAMESH_HANDSHAKE_H
 #define ALAMESH_HANDSHAKE_H

@@ -17,6 +17,8 @@ int device_init(struct device *dev, const char *ifname, uint32_t mtu,
 {
 	*dev = (struct device){
 	    .tun_fd = -1, .udp_fd = -1, .wake_fd = -1, .stop_fd = -1, .rx_kick_fd = -1};
+	if (pthread_mutex_init(&dev->cookie_lock, NULL))
+		return -ENOMEM;
 	snprintf(dev->ifname, sizeof(dev->ifname), "%s", ifname);
 	dev->mtu = mtu;
 	if (!wg_identity_set(&dev->identity, private_key))
@@ -40,6 +42,7 @@ void device_release(struct device *dev)
 	wg_ratelimiter_destroy(&dev->ratelimiter);
 	wg_identity_clear(&dev->identity);
 	sodium_memzero(&dev->cookie_checker, sizeof(dev->cookie_checker));
+	pthread_mutex_destroy(&dev->cookie_lock);
 }
 
 void device_wake(struct device *dev)

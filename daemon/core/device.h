@@ -65,9 +65,9 @@ struct rt_item {
 	uint8_t data[RT_FRAME_MAX + WG_PADDING_MULTIPLE];
 };
 
+/* A handshake message past the receive thread's checks (datapath/hs_gate.h). */
 struct hs_item {
 	struct sockaddr_in6 src; /* the datagram's source: the relay's, for a relayed message */
-	bool under_load;	 /* queued under load: answer a missing mac2 with a cookie */
 	bool relayed;		 /* it came as a relayed message from the neighbour via */
 	uint8_t via[WG_KEY_LEN];
 	uint32_t len;
@@ -96,7 +96,13 @@ struct device {
 	atomic_bool failed;  /* a data thread died: the control loop stops */
 
 	struct wg_identity identity;
+	/*
+	 * mac1 and mac2 of incoming handshakes: the receive thread checks them
+	 * and makes cookie replies (datapath/hs_gate.h); a new private key
+	 * re-keys it from the control thread. Both under cookie_lock.
+	 */
 	struct wg_cookie_checker cookie_checker;
+	pthread_mutex_t cookie_lock;
 	struct wg_index_table index;
 	struct route_table routes; /* address -> the next hop: a neighbour, or the peer itself */
 	/*
@@ -118,6 +124,13 @@ struct device {
 	uint64_t rx_last_deep;		   /* receive thread: when it last saw the queue deep */
 	struct hs_item hs_queue[HS_QUEUE_SIZE];
 	_Atomic uint32_t hs_head, hs_tail;
+	/*
+	 * What the receive thread's handshake gate dropped or answered
+	 * (get=stats): initiations and responses with a wrong mac1, cookie
+	 * replies to no handshake of ours, messages refused for their source's
+	 * rate or a full queue, and the cookie replies it sent under load.
+	 */
+	_Atomic uint64_t hs_bad_mac1, hs_cookie_unmatched, hs_refused, hs_cookies_sent;
 
 	/* Packets staged until a session exists (pool, under stage_lock). */
 	pthread_mutex_t stage_lock;

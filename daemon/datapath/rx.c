@@ -2,8 +2,8 @@
 /*
  * The receive thread: UDP -> decrypt -> replay check -> TUN, a batch at a
  * time with recvmmsg(). Transport messages are decrypted in place here;
- * handshake messages are copied to the control thread's queue, where mac1 is
- * checked before any Diffie-Hellman. A relayed message (relay.h) for us is
+ * handshake messages are checked (mac1 first, hs_gate.h) and what passes is
+ * copied to the control thread's queue. A relayed message (relay.h) for us is
  * taken like a datagram of its own; one for another member is passed on to
  * the next hop unopened, and one that cannot go on is answered with a
  * notice to its sender. A packet a stock device we connect sends on
@@ -25,6 +25,7 @@
 #include "daemon/datapath/batch.h"
 #include "daemon/core/device.h"
 #include "daemon/datapath/forward.h"
+#include "daemon/datapath/hs_gate.h"
 #include "daemon/base/log.h"
 #include "daemon/platform/offload.h"
 #include "daemon/platform/tun.h"
@@ -114,53 +115,6 @@ struct rx_run {
 struct rx_runs {
 	struct rx_run direct, relayed;
 };
-
-/*
- * The receive thread decides what counts as load, since it sees the queue
- * fill: the queue is deep, or was less than HS_LOAD_HOLD ago (the cheap
- * answers under load drain it fast, and the flood goes on). Under load every
- * source gets its share of the queue, cookie or not, so one flooding host
- * cannot crowd out everyone else's handshakes; the limit applies before
- * queueing, where a flood would otherwise win.
- */
-static bool under_load(struct device *dev, uint32_t depth, uint64_t now)
-{
-	if (depth >= HS_UNDER_LOAD)
-		dev->rx_last_deep = now;
-	return dev->rx_last_deep && now - dev->rx_last_deep < HS_LOAD_HOLD;
-}
-
-/*
- * A handshake message for the control thread. One relayed by the member via
- * came through that member's session: under load it counts against that
- * member's endpoint, as the source it came from, but no cookie is asked of
- * it (the reply would go to the relay, not to the initiator).
- */
-static void enqueue_handshake(struct device *dev, const uint8_t *buf, size_t len,
-			      const struct sockaddr_in6 *src, const struct peer *via, uint64_t now)
-{
-	uint32_t tail = atomic_load_explicit(&dev->hs_tail, memory_order_relaxed);
-	uint32_t head = atomic_load_explicit(&dev->hs_head, memory_order_acquire);
-	bool load = under_load(dev, tail - head, now);
-	struct hs_item *it;
-
-	/* Cookie replies answer our own initiations: never limited. */
-	if (load && wg_msg_type(buf, len) != WG_MSG_COOKIE &&
-	    !wg_ratelimiter_allow(&dev->ratelimiter, &src->sin6_addr, now))
-		return;
-	if (tail - head >= HS_QUEUE_SIZE)
-		return; /* full: under attack or overload, drop */
-	it = &dev->hs_queue[tail % HS_QUEUE_SIZE];
-	memcpy(it->data, buf, len);
-	it->len = (uint32_t)len;
-	it->src = *src;
-	it->under_load = load && !via;
-	it->relayed = via != NULL;
-	if (via)
-		memcpy(it->via, via->handshake.remote_static, WG_KEY_LEN);
-	atomic_store_explicit(&dev->hs_tail, tail + 1, memory_order_release);
-	device_wake(dev);
-}
 
 /*
  * A routing frame goes to the control thread, which runs the router. A
@@ -623,7 +577,7 @@ static void receive_relay(struct device *dev, struct peer *p, uint8_t *frame, si
 	if (v.msg_type == WG_MSG_DATA)
 		receive_data(dev, (uint8_t *)v.msg, v.msg_len, src, p, runs, gro, f, now);
 	else
-		enqueue_handshake(dev, v.msg, v.msg_len, src, p, now);
+		hs_gate(dev, v.msg, v.msg_len, src, p, now);
 }
 
 static int tun_emit(void *ctx, const struct iovec *iov, int n)
@@ -647,7 +601,7 @@ static void receive_one(struct device *dev, uint8_t *buf, size_t len,
 	case WG_MSG_INITIATION:
 	case WG_MSG_RESPONSE:
 	case WG_MSG_COOKIE:
-		enqueue_handshake(dev, buf, len, src, NULL, now);
+		hs_gate(dev, buf, len, src, NULL, now);
 		break;
 	default:
 		break;

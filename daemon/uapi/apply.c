@@ -243,7 +243,9 @@ static void commit_identity(struct device *dev, struct plan *pl)
 	unsigned int cur = atomic_load(&dev->addr_cur) & 1;
 
 	wg_identity_set(&dev->identity, pl->identity.private_key);
+	pthread_mutex_lock(&dev->cookie_lock); /* the receive thread checks macs with it */
 	wg_cookie_checker_init(&dev->cookie_checker, dev->identity.public_key);
+	pthread_mutex_unlock(&dev->cookie_lock);
 	for (size_t i = 0; i < dev->npeers; i++) {
 		struct peer *p = dev->peers[i];
 		wg_handshake_rekey_identity(&p->handshake, &dev->identity);

@@ -76,18 +76,25 @@ int uapi_get(struct device *dev, char **out, size_t *outlen)
 
 int uapi_get_stats(struct device *dev, char **out, size_t *outlen)
 {
+	const struct {
+		const char *name;
+		_Atomic uint64_t *n;
+	} counters[] = {
+	    {"tun_foreign_source", &dev->tun_foreign_source},
+	    {"routing_from_outsider", &dev->routing_from_outsider},
+	    {"e2e_source_refused", &dev->e2e_source_refused},
+	    {"relay_refused", &dev->relay_refused},
+	    {"relayed", &dev->relayed},
+	    {"relay_notices", &dev->relay_notices},
+	    {"handshake_bad_mac1", &dev->hs_bad_mac1},
+	    {"cookie_unmatched", &dev->hs_cookie_unmatched},
+	    {"handshake_refused", &dev->hs_refused},
+	    {"cookie_replies_sent", &dev->hs_cookies_sent},
+	};
 	struct textbuf o = {0};
 
-	textbuf_printf(&o, "tun_foreign_source=%llu\n",
-		       (unsigned long long)atomic_load(&dev->tun_foreign_source));
-	textbuf_printf(&o, "routing_from_outsider=%llu\n",
-		       (unsigned long long)atomic_load(&dev->routing_from_outsider));
-	textbuf_printf(&o, "e2e_source_refused=%llu\n",
-		       (unsigned long long)atomic_load(&dev->e2e_source_refused));
-	textbuf_printf(&o, "relay_refused=%llu\n",
-		       (unsigned long long)atomic_load(&dev->relay_refused));
-	textbuf_printf(&o, "relayed=%llu\n", (unsigned long long)atomic_load(&dev->relayed));
-	textbuf_printf(&o, "relay_notices=%llu\n",
-		       (unsigned long long)atomic_load(&dev->relay_notices));
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+		textbuf_printf(&o, "%s=%llu\n", counters[i].name,
+			       (unsigned long long)atomic_load(counters[i].n));
 	return textbuf_answer(&o, out, outlen);
 }

@@ -2,23 +2,28 @@
 # Cookies under load (WireGuard paper 5.4.7): alameshd in namespace A; in
 # namespace B a python3 flooder and a stock wireguard-go, a peer of alameshd
 # (alameshd has no endpoint for it, so every handshake is wireguard-go's).
-# Under load alameshd rate limits handshakes per source address (5 at once,
-# then 20/s), so the flooder sends from an address of its own, not
-# wireguard-go's: otherwise it would spend wireguard-go's share.
+# Under load alameshd answers an initiation without mac2 with a cookie
+# reply, as kernel WireGuard does, at most one per initiation and without
+# counting it against the source; only those with a valid mac2 count, per
+# source address (5 at once, then 20/s). The flooder sends from an
+# address of its own, not wireguard-go's.
 #   part 1: bursts of handshake initiations with random contents. A burst
 #           with a WRONG mac1 must get no answer at all; a burst with a
 #           valid mac1 fills alameshd's handshake queue past HS_UNDER_LOAD,
-#           so alameshd must answer with cookie replies (as many as the rate
-#           limit lets through): 64 bytes, type 3, addressed to one of the
+#           so alameshd must answer with cookie replies (at most one per
+#           initiation): 64 bytes, type 3, addressed to one of the
 #           flooder's sender indexes, and whose cookie opens with the key
 #           derived from alameshd's public key and the mac1 of that
-#           initiation as associated data;
+#           initiation as associated data. Then, under load, a burst with
+#           a valid mac2 made with that cookie: no cookie reply to any, and
+#           the rate limit lets no more than its share on to the
+#           Diffie-Hellman (alameshd counts the rest in handshake_refused);
 #   part 2: while a flood keeps alameshd under load (bounded: FLOOD_SECONDS),
 #           wireguard-go starts a handshake: it must get a cookie reply, and
 #           its retry, carrying mac2, must be accepted: a ping is answered
 #           during the flood and `wg show` reports the handshake. Initiations
 #           with a wrong mac1 mixed into the flood must never be answered,
-#           and the flood's cookie replies must respect the rate limit;
+#           and no initiation gets more than one cookie reply;
 #   part 3: after the flood alameshd still runs, a plain ping works, and it
 #           exits 0 on SIGTERM.
 set -u
@@ -42,12 +47,16 @@ must "flooder address" ip -n "$NS_B" addr add "$FLOOD_SRC/24" dev "$V_B"
 FLOODER=$NS_WORK/flood.py
 
 # The flooder. Initiations are random but for the type, a sender index
-# unique in the run and (unless told otherwise) a valid mac1; mac2 is zero,
-# so under load each valid one deserves a cookie reply, rate limit allowing.
+# unique in the run and (unless told otherwise) a valid mac1; mac2 is zero
+# (but in mode mac2), so under load each valid one deserves a cookie reply.
 # Every reply is checked: shape, receiver, and that its cookie decrypts
 # (XChaCha20-Poly1305 through libsodium, which the daemon needs anyway).
 #   flood.py PUB SRC HOST PORT bad|good COUNT WAIT: one burst, then listens
 #     WAIT s;
+#   flood.py PUB SRC HOST PORT mac2 COUNT WAIT: a burst of 200 valid ones
+#     until a cookie reply comes (at most 2 s), then a burst of COUNT with a
+#     valid mac2 made with that cookie, and listens WAIT s ("sent" counts
+#     the latter; a reply to one of them is a bad one);
 #   flood.py PUB SRC HOST PORT flood SECONDS MESHADDR: initiations as fast
 #     as it can until SIGTERM or SECONDS, one in 16 with a wrong mac1. On
 #     SIGUSR1, in the middle of it, it sends a datagram to MESHADDR, which
@@ -83,12 +92,13 @@ class Run:
     """The initiations made (sender index -> mac1) and the replies seen."""
 
     def __init__(self):
-        self.good, self.wrong = {}, set()
+        self.good, self.wrong, self.with_mac2 = {}, set(), set()
+        self.cookie = None
         self.replies = self.cookies = self.bad = 0
         self.cookie_values = set()
         self.why = ""
 
-    def initiation(self, good):
+    def initiation(self, good, cookie=None):
         while True:
             sender = struct.unpack("<I", os.urandom(4))[0]
             if sender not in self.good and sender not in self.wrong:
@@ -100,7 +110,10 @@ class Run:
         else:
             self.wrong.add(sender)
             mac1 = bytes([mac1[0] ^ 0x80]) + mac1[1:]
-        return body + mac1 + bytes(16)
+        if cookie is None:
+            return body + mac1 + bytes(16)
+        self.with_mac2.add(sender)
+        return body + mac1 + hashlib.blake2s(body + mac1, key=cookie, digest_size=16).digest()
 
     def problem(self, d):
         if len(d) != COOKIE_MSG_LEN:
@@ -110,6 +123,8 @@ class Run:
         recv = struct.unpack("<I", d[4:8])[0]
         if recv in self.wrong:
             return "a cookie reply to an initiation with a WRONG mac1 (%08x)" % recv
+        if recv in self.with_mac2:
+            return "a cookie reply to an initiation with a valid mac2 (%08x)" % recv
         mac1 = self.good.get(recv)
         if mac1 is None:
             return "a cookie reply to %08x, none of our sender indexes" % recv
@@ -117,6 +132,7 @@ class Run:
         if cookie is None or len(cookie) != 16:
             return "a cookie reply whose cookie does not decrypt"
         self.cookie_values.add(cookie)
+        self.cookie = cookie
         return None
 
     def take(self, d):
@@ -192,6 +208,24 @@ if mode in ("bad", "good"):
     print(run.line(sent, time.monotonic() - t0), flush=True)
     sys.exit(0)
 
+if mode == "mac2":
+    count, wait = int(sys.argv[6]), float(sys.argv[7])
+    for p in [run.initiation(True) for _ in range(200)]:
+        send(p)
+    end = time.monotonic() + 2
+    while run.cookie is None and time.monotonic() < end:
+        drain()
+        time.sleep(0.001)
+    if run.cookie is None:
+        print("no cookie reply to 200 initiations: " + run.line(0, 0), flush=True)
+        sys.exit(1)
+    pkts = [run.initiation(True, run.cookie) for _ in range(count)]
+    t0 = time.monotonic()
+    sent = sum(send(p) for p in pkts)
+    listen(wait)
+    print(run.line(sent, time.monotonic() - t0), flush=True)
+    sys.exit(0)
+
 if mode != "flood":
     sys.exit("unknown mode " + mode)
 secs, mesh_addr = float(sys.argv[6]), sys.argv[7]
@@ -226,8 +260,8 @@ flood_field() {
 	awk -v k="$2" '{for (i = 1; i < NF; i++) if ($i == k) {print $(i + 1); exit}}' <<<"$1"
 }
 
-# rl_max SECS: the most replies the rate limit lets one source have in SECS
-# seconds (the burst, then the rate), plus a little for timing.
+# rl_max SECS: the most messages the rate limit lets one source have in
+# SECS seconds (the burst, then the rate), plus a little for timing.
 rl_max() {
 	awk -v s="$1" -v b="$RL_BURST" -v r="$RL_PER_SECOND" 'BEGIN {print int(b + r * (s + 0.5))}'
 }
@@ -256,11 +290,26 @@ info "valid mac1: $out"
 [ "$(flood_field "$out" bad)" -eq 0 ] || fail "part 1: bad replies to the burst: $out"
 n=$(flood_field "$out" cookies)
 [ "$n" -ge 1 ] || fail "part 1: no cookie reply to a burst of 400 (HS_UNDER_LOAD 32): $out"
-max=$(rl_max "$(flood_field "$out" secs)")
-[ "$n" -le "$max" ] || fail "part 1: $n cookie replies to one source, the rate limit allows $max: $out"
+[ "$n" -le "$(flood_field "$out" sent)" ] || fail "part 1: more cookie replies than initiations: $out"
 [ "$(flood_field "$out" distinct_cookies)" -eq 1 ] ||
 	fail "part 1: one source, yet different cookies: $out"
-pass "part 1: $n cookie replies to a burst of 400 (rate limit: <= $max), each to one of our initiations, all decrypting to one cookie"
+pass "part 1: $n cookie replies to a burst of 400, each to one of our initiations, all decrypting to one cookie"
+
+# stat NAME: alameshd's counter NAME (alamesh show IFACE stats).
+stat() {
+	"$ALAMESH" show "$IM" stats | awk -F': ' -v k="$1" '$1 == k {print $2}'
+}
+refused=$(stat handshake_refused)
+[ -n "$refused" ] || fail "part 1: alamesh show $IM stats has no handshake_refused"
+out=$(burst mac2 100 1) || fail "part 1: flooder failed: $out"
+info "valid mac2: $out"
+[ "$(flood_field "$out" bad)" -eq 0 ] || fail "part 1: bad replies to the burst with mac2: $out"
+sent=$(flood_field "$out" sent)
+refused=$(($(stat handshake_refused) - refused))
+max=$(rl_max "$(flood_field "$out" secs)")
+[ "$((sent - refused))" -le "$max" ] ||
+	fail "part 1: of $sent initiations with a valid mac2 from one source only $refused refused: the rate limit allows $max"
+pass "part 1: $sent initiations with a valid mac2 from one source: no cookie reply, $refused refused, the rate limit lets $max through"
 
 step "part 2: wireguard-go's handshake during a flood of ${FLOOD_SECONDS}s at most"
 # Niced: when wireguard-go needs a CPU, the flooder gives it up, not alameshd.
@@ -366,9 +415,8 @@ info "flood: $out"
 [ "$(flood_field "$out" bad)" -eq 0 ] || fail "part 2: bad replies during the flood: $out"
 n=$(flood_field "$out" cookies)
 [ "$n" -gt 0 ] || fail "part 2: no cookie replies during the flood: $out"
-max=$(rl_max "$(flood_field "$out" secs)")
-[ "$n" -le "$max" ] || fail "part 2: $n cookie replies to one source, the rate limit allows $max: $out"
-pass "part 2: $(flood_field "$out" sent) initiations, $n cookie replies (rate limit: <= $max), all well-formed; none to a wrong mac1"
+[ "$n" -le "$(flood_field "$out" sent)" ] || fail "part 2: more cookie replies than initiations: $out"
+pass "part 2: $(flood_field "$out" sent) initiations, $n cookie replies, at most one each, all well-formed; none to a wrong mac1"
 
 step "part 3: after the flood"
 proc_alive alameshd || fail "part 3: alameshd died during the flood"

@@ -124,6 +124,34 @@ static void test_mac1_valid_and_invalid(void **state)
 	assert_int_equal(validate(c, bytes, sizeof(c->init), c->src, T0), WG_MAC_INVALID);
 }
 
+/*
+ * The two checks apart, as the receive thread makes them: mac1 alone needs
+ * no source and no cookie secret; mac2 alone is the cookie's, and says
+ * nothing of mac1 (the caller checks mac1 first).
+ */
+static void test_mac_checks_apart(void **state)
+{
+	struct ctx *c = *state;
+	uint8_t *bytes = (uint8_t *)&c->init;
+	uint64_t t = T0 + NSEC_PER_SEC;
+
+	wg_cookie_add_macs(&c->cookie, bytes, sizeof(c->init), T0);
+	assert_true(wg_cookie_check_mac1(&c->checker, bytes, sizeof(c->init)));
+	assert_false(wg_cookie_check_mac2(&c->checker, bytes, sizeof(c->init), c->src, 6, t));
+	assert_false(wg_cookie_check_mac1(&c->checker, bytes, sizeof(c->init) - 1));
+	bytes[offsetof(struct wg_msg_initiation, mac1)] ^= 0x80;
+	assert_false(wg_cookie_check_mac1(&c->checker, bytes, sizeof(c->init)));
+	bytes[offsetof(struct wg_msg_initiation, mac1)] ^= 0x80;
+
+	cookie_round_trip(c, T0);
+	wg_cookie_add_macs(&c->cookie, bytes, sizeof(c->init), t);
+	assert_true(wg_cookie_check_mac1(&c->checker, bytes, sizeof(c->init)));
+	assert_true(wg_cookie_check_mac2(&c->checker, bytes, sizeof(c->init), c->src, 6, t));
+	assert_false(wg_cookie_check_mac2(&c->checker, bytes, sizeof(c->init), c->src2, 6, t));
+	assert_false(wg_cookie_check_mac2(&c->checker, bytes, sizeof(c->init), c->src,
+					  WG_COOKIE_SRC_MAX + 1, t));
+}
+
 static void test_mac1_on_response(void **state)
 {
 	struct ctx *c = *state;
@@ -253,6 +281,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_mac1_known_answer),
 	    T(test_mac1_valid_and_invalid),
+	    T(test_mac_checks_apart),
 	    T(test_mac1_on_response),
 	    T(test_cookie_round_trip),
 	    T(test_cookie_reply_once),

@@ -84,12 +84,41 @@ static void test_table_full_and_collected(void **state)
 	wg_ratelimiter_destroy(&rl);
 }
 
+/*
+ * A refusal renews nothing: the source's entry still ages from its last
+ * message allowed, so once that is a second old its slot is free for
+ * another source, however many refused messages it sent since.
+ */
+static void test_refused_does_not_renew(void **state)
+{
+	(void)state;
+	struct wg_ratelimiter rl;
+	struct in6_addr a = addr("::ffff:198.18.0.1"), b = addr("::ffff:198.18.0.2");
+
+	assert_true(wg_ratelimiter_init(&rl, 1));
+	for (int i = 0; i < WG_RL_BURST; i++)
+		assert_true(wg_ratelimiter_allow(&rl, &a, T0));
+	/* Refused, until a packet's worth of time has passed since the last allowed. */
+	for (uint64_t t = T0; t < T0 + COST; t += COST / 8)
+		assert_false(wg_ratelimiter_allow(&rl, &a, t));
+	assert_false(wg_ratelimiter_allow(&rl, &a, T0 + COST - 1));
+	/* The table holds one source: b waits. */
+	assert_false(wg_ratelimiter_allow(&rl, &b, T0 + COST - 1));
+	/* A second after a's last allowed message, not after its last refusal: a is gone. */
+	assert_true(wg_ratelimiter_allow(&rl, &b, T0 + WG_RL_IDLE_NS));
+	assert_int_equal(rl.used, 1);
+	/* And it is a that waits now, in turn. */
+	assert_false(wg_ratelimiter_allow(&rl, &a, T0 + WG_RL_IDLE_NS));
+	wg_ratelimiter_destroy(&rl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_burst_then_rate),
 	    cmocka_unit_test(test_sources_are_separate),
 	    cmocka_unit_test(test_table_full_and_collected),
+	    cmocka_unit_test(test_refused_does_not_renew),
 	};
 	assert_true(wg_crypto_init());
 	return cmocka_run_group_tests(tests, NULL, NULL);

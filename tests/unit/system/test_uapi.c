@@ -400,7 +400,8 @@ static void test_stats(void **state)
 	assert_int_equal(uapi_get_stats(&dev, &out, &len), 0);
 	assert_string_equal(out, "tun_foreign_source=0\nrouting_from_outsider=0\n"
 				 "e2e_source_refused=0\nrelay_refused=0\nrelayed=0\n"
-				 "relay_notices=0\nerrno=0\n\n");
+				 "relay_notices=0\nhandshake_bad_mac1=0\ncookie_unmatched=0\n"
+				 "handshake_refused=0\ncookie_replies_sent=0\nerrno=0\n\n");
 	assert_int_equal(len, strlen(out));
 	free(out);
 	atomic_store(&dev.tun_foreign_source, 12345678901ULL);
@@ -409,10 +410,15 @@ static void test_stats(void **state)
 	atomic_store(&dev.relay_refused, 4);
 	atomic_store(&dev.relayed, 5);
 	atomic_store(&dev.relay_notices, 6);
+	atomic_store(&dev.hs_bad_mac1, 8);
+	atomic_store(&dev.hs_cookie_unmatched, 9);
+	atomic_store(&dev.hs_refused, 10);
+	atomic_store(&dev.hs_cookies_sent, 11);
 	assert_int_equal(uapi_get_stats(&dev, &out, &len), 0);
 	assert_string_equal(out, "tun_foreign_source=12345678901\nrouting_from_outsider=7\n"
 				 "e2e_source_refused=3\nrelay_refused=4\nrelayed=5\n"
-				 "relay_notices=6\nerrno=0\n\n");
+				 "relay_notices=6\nhandshake_bad_mac1=8\ncookie_unmatched=9\n"
+				 "handshake_refused=10\ncookie_replies_sent=11\nerrno=0\n\n");
 	free(out);
 	device_down(&dev);
 }
