@@ -48,11 +48,11 @@ done
 
 FLOODER=$NS_WORK/flood.py
 # flood.py DST PORT SOURCES PER_SOURCE SECONDS: from SOURCES addresses
-# counted up from 198.18.0.1, one datagram each in turn, alternately an
-# initiation (148 bytes: type 1, random contents, so a wrong mac1) and a
-# cookie-type datagram (64 bytes: type 3, a random receiver index), so that
-# each source sends PER_SOURCE a second. Sent in bursts of BURST every
-# BURST / rate seconds. Prints "t=N sent=N" every second and, at the end
+# counted up from 198.18.0.1, one datagram from each in turn: a round of
+# initiations (148 bytes: type 1, random contents, so a wrong mac1), then
+# a round of cookie-type datagrams (64 bytes: type 3, a random receiver
+# index), and again, so that each source sends PER_SOURCE a second. Sent
+# in bursts of BURST every BURST / rate seconds. Prints "t=N sent=N" every second and, at the end
 # (SECONDS or SIGTERM), "done sent=N secs=N".
 cat >"$FLOODER" <<'EOF'
 import os, signal, socket, struct, sys, time
